@@ -1,0 +1,3 @@
+from nerveglide.cli.main import main
+
+main()
