@@ -270,9 +270,10 @@ class Exercise(_Model):
     also_called: list[Text] = Field(default_factory=list)
     summary: Item
     steps: list[Item] = Field(min_length=1)
-    doses: list[Dose] = Field(min_length=1)
+    doses: list[Dose] = Field(default_factory=list)
     variants: list[Item] = Field(default_factory=list)
     feel: list[Item] = Field(default_factory=list)
+    tips: list[Item] = Field(default_factory=list)
     safety: list[Item] = Field(default_factory=list)
     safety_rules: list[ItemId] = Field(default_factory=list)
     settings: list[Setting] = Field(default_factory=list)
@@ -297,6 +298,7 @@ class Exercise(_Model):
             *self.doses,
             *self.variants,
             *self.feel,
+            *self.tips,
             *self.safety,
             *self.settings,
         ]
