@@ -99,9 +99,7 @@ def coverage_problems(
                 ids.add(item_id)
                 item = items.get(item_id)
                 if item is None:
-                    problems.append(
-                        f"{seed}: {entry.sentence!r} maps to missing item {item_id!r}"
-                    )
+                    problems.append(f"{seed}: {entry.sentence!r} maps to missing item {item_id!r}")
                 elif seed not in {c.source for c in item.sources}:
                     problems.append(
                         f"{seed}: {entry.sentence!r} maps to item {item_id!r}, "

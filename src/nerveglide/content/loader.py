@@ -35,6 +35,9 @@ CONTENT_VERSION = "2026.11.1"
 
 M = TypeVar("M")
 
+# libyaml's parser when PyYAML was built with it; the pure-Python one otherwise.
+_YAML_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class ContentError(InvalidContent):
     """A content file is malformed or inconsistent; ``file`` and ``field`` say where."""
@@ -54,7 +57,7 @@ def _read_yaml(directory: Path, name: str) -> Any:
     except FileNotFoundError:
         raise ContentError(name, "", "file is missing") from None
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark is not None else ""
@@ -128,7 +131,9 @@ def load_library(directory: Path = DATA_DIR) -> Library:
         name = f"exercises/{exercise_id}.yaml"
         exercise = _validate(TypeAdapter(Exercise), _read_yaml(directory, name), name)
         if exercise.id != exercise_id:
-            raise ContentError(name, "id", f"is {exercise.id!r}; the file name says {exercise_id!r}")
+            raise ContentError(
+                name, "id", f"is {exercise.id!r}; the file name says {exercise_id!r}"
+            )
         _check_file(name, exercise, source_ids, seen)
         for index, rule in enumerate(exercise.safety_rules):
             if rule not in rule_ids:

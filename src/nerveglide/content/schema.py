@@ -242,9 +242,12 @@ class Dose(Item):
     def _range_ordered(self) -> Dose:
         if (self.reps_min is None) != (self.reps_max is None):
             raise ValueError("give both reps_min and reps_max, or neither")
-        if self.reps_min is not None and self.reps_max is not None:
-            if self.reps_min > self.reps_max:
-                raise ValueError("reps_min is larger than reps_max")
+        if (
+            self.reps_min is not None
+            and self.reps_max is not None
+            and self.reps_min > self.reps_max
+        ):
+            raise ValueError("reps_min is larger than reps_max")
         seeds = {c.source for c in self.sources}
         if len(seeds) != 1:
             raise ValueError("a dose is attributed to exactly one source")
@@ -288,7 +291,9 @@ class Exercise(_Model):
                 raise ValueError(f"phase {phase.id!r} names step {phase.step!r}, not a step here")
             setting = phase.duration.setting
             if setting is not None and setting not in setting_ids:
-                raise ValueError(f"phase {phase.id!r} names setting {setting!r}, not a setting here")
+                raise ValueError(
+                    f"phase {phase.id!r} names setting {setting!r}, not a setting here"
+                )
         return self
 
     def items(self) -> list[Item]:
@@ -323,9 +328,7 @@ class Library(_Model):
             seen.add(item.id)
             for citation in item.sources:
                 if citation.source not in source_ids:
-                    raise ValueError(
-                        f"item {item.id!r} cites unknown source {citation.source!r}"
-                    )
+                    raise ValueError(f"item {item.id!r} cites unknown source {citation.source!r}")
         rule_ids = {r.id for r in self.safety.rules}
         for exercise in self.exercises:
             for rule in exercise.safety_rules:

@@ -130,13 +130,13 @@ def test_unknown_safety_rule_is_rejected(data):
 
 def test_missing_exercise_file_is_reported(data):
     (data / "exercises/seated-leg-kick.yaml").unlink()
-    with pytest.raises(ContentError, match="exercises/seated-leg-kick.yaml: file is missing"):
+    with pytest.raises(ContentError, match=r"exercises/seated-leg-kick\.yaml: file is missing"):
         load_library(data)
 
 
 def test_unknown_exercise_file_is_reported(data):
     shutil.copy(data / "exercises/seated-leg-kick.yaml", data / "exercises/standing-kick.yaml")
-    with pytest.raises(ContentError, match="standing-kick.yaml"):
+    with pytest.raises(ContentError, match=r"standing-kick\.yaml"):
         load_library(data)
 
 

@@ -1,0 +1,224 @@
+"""The ``nerveglide`` command: serve the app, migrate the database, read the glides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nerveglide.config import get_settings
+from nerveglide.content.loader import default_library
+from nerveglide.content.schema import Exercise, Item, Library
+from nerveglide.errors import NerveglideError
+
+app = typer.Typer(
+    name="nerveglide",
+    help="A coach for sciatic nerve-gliding exercises.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Create or change the database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+console = Console()
+errors = Console(stderr=True)
+
+USAGE_ERROR = 2
+
+
+def fail(message: str, code: int = USAGE_ERROR) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def find_exercise(library: Library, exercise_id: str) -> Exercise:
+    try:
+        return library.exercise(exercise_id)
+    except KeyError:
+        known = ", ".join(e.id for e in library.exercises)
+        raise fail(f"unknown exercise {exercise_id!r}. Known exercises: {known}") from None
+
+
+def sources_of(library: Library, item: Item) -> str:
+    names = []
+    for citation in item.sources:
+        source = library.source(citation.source)
+        names.append(source.id if source.kind == "seed" else source.title)
+    return "; ".join(names)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Start the web app and print its address."""
+    import uvicorn
+
+    from nerveglide.web.app import check_database_at_head, create_app
+
+    try:
+        settings = get_settings()
+        url = settings.effective_database_url
+        check_database_at_head(url)
+    except NerveglideError as exc:
+        raise fail(exc.message) from None
+    host = host or settings.host
+    port = port or settings.port
+    application = create_app(settings)
+    console.print(f"nerveglide is running at [bold]http://{host}:{port}[/]", highlight=False)
+    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from nerveglide.store import migrate
+
+    try:
+        url = get_settings().effective_database_url
+        migrate.upgrade(url, revision)
+        console.print(f"database at {migrate.current(url) or 'base'}: {_safe(url)}")
+    except NerveglideError as exc:
+        raise fail(exc.message) from None
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, or 'base'.")],
+) -> None:
+    """Undo migrations down to REVISION."""
+    from nerveglide.store import migrate
+
+    try:
+        url = get_settings().effective_database_url
+        migrate.downgrade(url, revision)
+        console.print(f"database at {migrate.current(url) or 'base'}: {_safe(url)}")
+    except NerveglideError as exc:
+        raise fail(exc.message) from None
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the database's migration revision."""
+    from nerveglide.store import migrate
+
+    try:
+        url = get_settings().effective_database_url
+        console.print(migrate.current(url) or "base")
+    except NerveglideError as exc:
+        raise fail(exc.message) from None
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def exercises() -> None:
+    """List the glides with their doses by source."""
+    library = default_library()
+    table = Table(title="Nerve glides", show_lines=True)
+    table.add_column("id", style="bold", no_wrap=True)
+    table.add_column("name")
+    table.add_column("doses by source")
+    for exercise in library.exercises:
+        doses = "\n".join(f"{d.text} ({d.source})" for d in exercise.doses) or (
+            "no dose given by either source: your setting"
+        )
+        table.add_row(exercise.id, exercise.name, doses)
+    console.print(table)
+
+
+@app.command()
+def show(exercise_id: Annotated[str, typer.Argument(metavar="EXERCISE")]) -> None:
+    """Show a glide's steps, doses, settings and safety, each with its source."""
+    library = default_library()
+    exercise = find_exercise(library, exercise_id)
+    console.print(f"[bold]{exercise.name}[/] ({exercise.id})", highlight=False)
+    console.print(f"{exercise.summary.text}\n", highlight=False)
+
+    steps = Table(title="Steps", show_lines=True, expand=True)
+    steps.add_column("#", justify="right", no_wrap=True)
+    steps.add_column("step")
+    steps.add_column("source")
+    for number, step in enumerate(exercise.steps, start=1):
+        steps.add_row(str(number), step.text, sources_of(library, step))
+    console.print(steps)
+
+    doses = Table(title="Doses by source", show_lines=True, expand=True)
+    doses.add_column("dose")
+    doses.add_column("source")
+    for dose in exercise.doses:
+        doses.add_row(dose.text, dose.source)
+    if not exercise.doses:
+        doses.add_row("Neither source gives a dose for this glide: see the settings.", "-")
+    console.print(doses)
+
+    if exercise.settings:
+        settings = Table(title="Values you choose (settings)", show_lines=True, expand=True)
+        settings.add_column("setting")
+        settings.add_column("why it is yours")
+        settings.add_column("source")
+        for setting in exercise.settings:
+            settings.add_row(
+                f"{setting.label} ({setting.unit})", setting.text, sources_of(library, setting)
+            )
+        console.print(settings)
+
+    extra = Table(show_header=True, show_lines=True, expand=True, title="More")
+    extra.add_column("kind", no_wrap=True)
+    extra.add_column("text")
+    extra.add_column("source")
+    for kind, items in (
+        ("variant", exercise.variants),
+        ("feel", exercise.feel),
+        ("tip", exercise.tips),
+        ("safety", exercise.safety),
+    ):
+        for item in items:
+            extra.add_row(kind, item.text, sources_of(library, item))
+    for rule in library.safety.rules:
+        if rule.id in exercise.safety_rules:
+            extra.add_row("safety", rule.text, sources_of(library, rule))
+    console.print(extra)
+
+
+@app.command()
+def demo(
+    exercise_id: Annotated[str, typer.Argument(metavar="EXERCISE")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write: .svg or .gif.")],
+    fps: Annotated[int, typer.Option(min=1, max=60, help="Frames per second.")] = 12,
+) -> None:
+    """Write a glide's animated demonstration to an SVG or GIF file."""
+    from nerveglide.demo.gif import animated_gif
+    from nerveglide.demo.svg import animated_svg
+
+    library = default_library()
+    exercise = find_exercise(library, exercise_id)
+    suffix = out.suffix.lower()
+    if suffix not in {".svg", ".gif"}:
+        raise fail(f"--out must end in .svg or .gif, not {out.name!r}")
+    if not out.parent.is_dir():
+        raise fail(f"the folder {str(out.parent)!r} does not exist")
+    try:
+        if suffix == ".svg":
+            out.write_text(animated_svg(exercise, fps=fps), encoding="utf-8")
+        else:
+            animated_gif(exercise, out, fps=fps)
+    except OSError as exc:
+        raise fail(f"cannot write {str(out)!r}: {exc.strerror or exc}", code=1) from None
+    console.print(f"wrote {out}", highlight=False)
+
+
+def main() -> None:
+    app()

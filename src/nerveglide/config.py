@@ -1,0 +1,226 @@
+"""Settings, read from ``NERVEGLIDE_*`` environment variables and validated at startup.
+
+=============================  ====================================================
+``NERVEGLIDE_ENV``             ``dev`` (default), ``test`` or ``prod``
+``NERVEGLIDE_DATA_DIR``        where the SQLite file and other state live (``./var``)
+``NERVEGLIDE_DATABASE_URL``    ``sqlite:///...`` or ``postgresql[+psycopg]://...``;
+                               unset means ``sqlite:///{data_dir}/nerveglide.db``
+``NERVEGLIDE_HOST``            address to serve on (``127.0.0.1``)
+``NERVEGLIDE_PORT``            port to serve on (``8000``)
+``NERVEGLIDE_SECRET_KEY``      signs sessions; required (and not ``changethis``) in prod
+=============================  ====================================================
+
+Secrets can also come from a file, as Docker and systemd hand them over:
+``NERVEGLIDE_SECRET_KEY_FILE=/run/secrets/key`` (likewise ``NERVEGLIDE_DATABASE_URL_FILE``).
+The file wins over the plain variable; surrounding whitespace is stripped.
+
+Call :func:`get_settings` to read the environment; it builds a new :class:`Settings`
+each time (no cached global), and turns every problem into one
+:class:`~nerveglide.errors.ConfigurationError` naming the variables at fault.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from nerveglide.errors import ConfigurationError
+
+__all__ = [
+    "ENV_PREFIX",
+    "PLACEHOLDER_SECRETS",
+    "Settings",
+    "env_secret",
+    "get_settings",
+    "normalize_database_url",
+]
+
+ENV_PREFIX = "NERVEGLIDE_"
+
+#: Values that look like a secret but are not one; refused in prod.
+PLACEHOLDER_SECRETS = frozenset({"", "changethis"})
+
+#: Settings that may be read from a ``NERVEGLIDE_<NAME>_FILE`` file.
+_FILE_SETTINGS = ("secret_key", "database_url")
+
+_SCHEMES = {
+    "sqlite": "sqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+
+
+def _var(field_name: str) -> str:
+    return f"{ENV_PREFIX}{field_name.upper()}"
+
+
+def env_secret(name: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """The value of the environment variable ``name``, or of the file ``{name}_FILE`` names.
+
+    As healthchecks' ``envsecret``: when ``{name}_FILE`` is set, the file's content
+    (whitespace stripped) is the value, and it wins over ``name`` itself. Returns ``None``
+    when neither is set. Raises :class:`ConfigurationError` when the file can't be read.
+    """
+    env = os.environ if environ is None else environ
+    file_var = f"{name}_FILE"
+    path = env.get(file_var)
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"{file_var}: cannot read the secret file {path!r}: {exc.strerror or exc}"
+            ) from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigurationError(
+                f"{file_var}: the secret file {path!r} is not UTF-8 text"
+            ) from exc
+    return env.get(name)
+
+
+def normalize_database_url(url: str) -> str:
+    """Check a database URL's scheme and name the driver nerveglide uses.
+
+    ``sqlite://...`` and ``postgresql+psycopg://...`` are kept as they are;
+    ``postgresql://...`` becomes ``postgresql+psycopg://...``. Anything else raises
+    :class:`ValueError` with a message that names the scheme (never the whole URL,
+    which may hold a password).
+    """
+    scheme, sep, rest = url.strip().partition("://")
+    if not sep or not scheme:
+        raise ValueError(
+            "not a database URL (expected sqlite:///path/to/file.db or "
+            "postgresql+psycopg://user@host:port/dbname)"
+        )
+    driver = _SCHEMES.get(scheme.lower())
+    if driver is None:
+        hint = " (did you mean postgresql://?)" if scheme.lower() == "postgres" else ""
+        raise ValueError(
+            f"unsupported database URL scheme {scheme!r}{hint}; "
+            "use sqlite, postgresql or postgresql+psycopg"
+        )
+    return f"{driver}://{rest}"
+
+
+class _SecretFileSource(PydanticBaseSettingsSource):
+    """Reads ``NERVEGLIDE_<NAME>_FILE`` (or the plain variable) for the secret settings."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return env_secret(_var(field_name)), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name in _FILE_SETTINGS:
+            if os.environ.get(f"{_var(name)}_FILE"):
+                value, key, _ = self.get_field_value(self.settings_cls.model_fields[name], name)
+                values[key] = value
+        return values
+
+
+class Settings(BaseSettings):
+    """nerveglide's settings; see the module docstring for the variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        extra="ignore",
+        hide_input_in_errors=True,
+        validate_default=True,
+    )
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    secret_key: SecretStr = SecretStr("")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            _SecretFileSource(settings_cls),
+            env_settings,
+            dotenv_settings,
+            file_secret_settings,
+        )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        # Made absolute once, at startup, so a later chdir can't move the database.
+        return value.expanduser().absolute()
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _check_database_url(cls, value: object) -> object:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # unset or empty: the SQLite file under data_dir
+        if not isinstance(value, str):
+            return value  # let pydantic report the type
+        try:
+            return normalize_database_url(value)
+        except ValueError as exc:
+            raise ValueError(f"{_var('database_url')}: {exc}") from None
+
+    @model_validator(mode="after")
+    def _check_secret_key(self) -> Settings:
+        key = self.secret_key.get_secret_value()
+        if key.strip().lower() in PLACEHOLDER_SECRETS:
+            if self.env == "prod":
+                raise ValueError(
+                    f"{_var('secret_key')} (or {_var('secret_key')}_FILE) must be set to a "
+                    f"real secret when {_var('env')}=prod; it is "
+                    f"{'empty' if not key.strip() else repr(key)}. Generate one with: "
+                    'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+                )
+            # dev and test: a fresh random key per process is good enough.
+            self.secret_key = SecretStr(secrets.token_urlsafe(32))
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database to use: ``database_url``, or the SQLite file under ``data_dir``."""
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'nerveglide.db'}"
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    loc = error.get("loc") or ()
+    field = str(loc[0]) if loc else ""
+    if error.get("type") == "value_error":
+        # Our own validators already name the variable.
+        message = str(error.get("ctx", {}).get("error", error.get("msg", "")))
+        if message.startswith(ENV_PREFIX):
+            return message
+    else:
+        message = str(error.get("msg", ""))
+    return f"{_var(field)}: {message}" if field else message
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Read the settings from the environment, validated; ``overrides`` win over it.
+
+    Builds a new :class:`Settings` on every call, so tests can change the environment
+    (``monkeypatch.setenv``) or pass overrides. Raises :class:`ConfigurationError`
+    listing every problem, each prefixed with the variable to fix.
+    """
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "\n".join(f"  {_describe(e)}" for e in exc.errors())
+        raise ConfigurationError(f"invalid nerveglide settings:\n{problems}") from exc

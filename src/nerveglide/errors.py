@@ -1,0 +1,73 @@
+"""The errors nerveglide raises on purpose, so callers can catch at the right level.
+
+::
+
+    NerveglideError                 anything nerveglide raises on purpose
+    ├── NotFound                    the thing asked for does not exist
+    ├── NotPermitted                it exists, but this caller may not do that
+    ├── InvalidInput                a caller passed a value we refuse
+    ├── InvalidContent              the teaching content (packaged YAML) is not valid
+    ├── ConfigurationError          settings or environment are wrong; raised at startup
+    └── DatabaseError               the database refused or failed an operation
+
+These are plain exceptions with a message. They carry no HTTP status codes: the web
+layer maps them to responses in one place, and the CLI maps them to exit codes.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "DatabaseError",
+    "InvalidContent",
+    "InvalidInput",
+    "NerveglideError",
+    "NotFound",
+    "NotPermitted",
+]
+
+
+class NerveglideError(Exception):
+    """Base of every error nerveglide raises on purpose."""
+
+    default_message = "nerveglide error"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message if message is not None else self.default_message
+        super().__init__(self.message)
+
+
+class NotFound(NerveglideError):
+    """The thing asked for does not exist."""
+
+    default_message = "Not found"
+
+
+class NotPermitted(NerveglideError):
+    """The thing exists, but this caller may not do that with it."""
+
+    default_message = "Not permitted"
+
+
+class InvalidInput(NerveglideError):
+    """A caller passed a value that nerveglide refuses."""
+
+    default_message = "Invalid input"
+
+
+class InvalidContent(NerveglideError):
+    """The teaching content (exercise definitions, sources) is not valid."""
+
+    default_message = "Invalid content"
+
+
+class ConfigurationError(NerveglideError):
+    """Settings or the environment are wrong; raised at startup, before serving."""
+
+    default_message = "Invalid configuration"
+
+
+class DatabaseError(NerveglideError):
+    """The database refused or failed an operation (constraint, lock, connection)."""
+
+    default_message = "Database error"

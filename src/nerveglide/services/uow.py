@@ -1,0 +1,97 @@
+"""Units of work: one transaction, and the repositories that work inside it.
+
+::
+
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        release = uow.content_releases.get_by_digest(digest)
+        ...
+        uow.commit()          # nothing is written unless this runs
+
+Leaving the block without :meth:`~AbstractUnitOfWork.commit` (an early return, an
+exception) rolls everything back. Services commit through the unit of work; repositories
+never commit.
+"""
+
+from __future__ import annotations
+
+import abc
+from types import TracebackType
+from typing import TYPE_CHECKING, Self
+
+from nerveglide.store.db import SessionFactory, database_errors
+from nerveglide.store.repositories.content_release import ContentReleaseRepository
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+__all__ = ["AbstractUnitOfWork", "SqlAlchemyUnitOfWork"]
+
+
+class AbstractUnitOfWork(abc.ABC):
+    """A transaction with its repositories; commits only when told to."""
+
+    content_releases: ContentReleaseRepository
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Make everything done in this unit of work permanent."""
+
+    @abc.abstractmethod
+    def rollback(self) -> None:
+        """Undo everything not yet committed."""
+
+
+class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
+    """A unit of work on one SQLAlchemy session, made by ``session_factory`` on enter.
+
+    :meth:`commit` raises :class:`~nerveglide.errors.DatabaseError` when the database
+    refuses the transaction (a unique constraint, a lock it could not get in time).
+    Objects loaded in the block stay readable after it: the session is closed, not
+    expired.
+    """
+
+    def __init__(self, session_factory: SessionFactory) -> None:
+        self._session_factory = session_factory
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("use the unit of work in a `with` block")
+        return self._session
+
+    def __enter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already in use")
+        self._session = self._session_factory()
+        self.content_releases = ContentReleaseRepository(self._session)
+        return super().__enter__()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self.session, None
+        # close() rolls back whatever was not committed, and detaches loaded objects
+        # without expiring them (rollback() would expire them).
+        session.close()
+
+    def commit(self) -> None:
+        with database_errors():
+            self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

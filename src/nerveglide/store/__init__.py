@@ -1,0 +1,4 @@
+"""Persistence: tables, repositories (all queries), engines and migrations.
+
+The only package that imports SQLAlchemy.
+"""

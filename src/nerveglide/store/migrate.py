@@ -1,0 +1,96 @@
+"""Run the packaged Alembic migrations programmatically; no ``alembic.ini`` needed.
+
+::
+
+    upgrade(settings.effective_database_url)          # to the newest schema
+    current(url)                                      # "0001", or None if never migrated
+    current(url) == head()                            # the schema this version needs?
+    downgrade(url, "base")                            # drop everything (tests)
+
+Each call makes its own engine with :func:`~nerveglide.store.db.make_engine` and runs
+all its migration steps in one transaction (on SQLite too, where DDL is transactional).
+Failures raise :class:`~nerveglide.errors.DatabaseError` (the database failed) or
+:class:`~nerveglide.errors.InvalidInput` (Alembic refused, e.g. an unknown revision).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+
+from nerveglide.errors import InvalidInput
+from nerveglide.store.db import database_errors, make_engine
+
+__all__ = ["MIGRATIONS_DIR", "alembic_config", "current", "downgrade", "head", "upgrade"]
+
+#: The Alembic script directory shipped inside the package.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    """An Alembic :class:`Config` for the packaged migrations and the database at ``url``.
+
+    Usable with any ``alembic.command`` function, e.g. ``command.revision(cfg,
+    autogenerate=True, message=...)`` during development.
+    """
+    config = _packaged_config()
+    # configparser interpolates "%": escape it (URL-encoded passwords contain it).
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at ``url`` up to ``revision`` (default: the newest)."""
+    _run(url, lambda config: command.upgrade(config, revision))
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Migrate the database at ``url`` down to ``revision`` (``"base"``: empty)."""
+    _run(url, lambda config: command.downgrade(config, revision))
+
+
+def head() -> str:
+    """The newest revision of the packaged migrations: what this version of nerveglide needs."""
+    revision = ScriptDirectory.from_config(_packaged_config()).get_current_head()
+    if revision is None:  # pragma: no cover - the package always ships migrations
+        raise RuntimeError(f"no migrations in {MIGRATIONS_DIR}")
+    return revision
+
+
+def current(url: str) -> str | None:
+    """The revision the database at ``url`` is at, or None when it was never migrated.
+
+    For a SQLite URL whose file does not exist yet, this creates an empty database.
+    """
+    engine = make_engine(url)
+    try:
+        with database_errors(), engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def _packaged_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+def _run(url: str, action: Callable[[Config], None]) -> None:
+    config = alembic_config(url)
+    engine = make_engine(url)
+    try:
+        with database_errors(), engine.begin() as connection:
+            config.attributes["connection"] = connection
+            action(config)
+    except CommandError as exc:
+        raise InvalidInput(f"migration: {exc}") from exc
+    finally:
+        engine.dispose()

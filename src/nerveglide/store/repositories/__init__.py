@@ -1,0 +1,1 @@
+"""Repositories: every database query lives here, one module per aggregate."""

@@ -1,0 +1,1 @@
+"""The web front end: server-rendered pages, a small JSON API and static assets."""

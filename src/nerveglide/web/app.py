@@ -1,0 +1,135 @@
+"""The FastAPI application: ``create_app(settings)`` wires content, database and routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from nerveglide import __version__
+from nerveglide.config import Settings
+from nerveglide.content.loader import CONTENT_VERSION, content_digest, default_library
+from nerveglide.content.schema import Library
+from nerveglide.errors import InvalidInput, NerveglideError, NotFound, NotPermitted
+from nerveglide.services.content_release import record_content_release
+from nerveglide.store import migrate
+from nerveglide.store.db import make_engine, make_session_factory
+from nerveglide.web.routers import api, pages
+from nerveglide.web.templating import STATIC_DIR, templates
+
+# Every asset is served by the app itself; nothing may load from anywhere else.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+_STATUS: dict[type[NerveglideError], int] = {
+    NotFound: 404,
+    NotPermitted: 403,
+    InvalidInput: 400,
+}
+
+
+class DatabaseNotReady(NerveglideError):
+    """The database is not at the schema this version needs."""
+
+
+def check_database_at_head(url: str) -> None:
+    """Refuse to serve from a database that has not been migrated to this version."""
+    have, want = migrate.current(url), migrate.head()
+    if have != want:
+        raise DatabaseNotReady(
+            f"the database is at migration {have or 'none'}, this version needs {want}: "
+            "run `nerveglide db upgrade` first"
+        )
+
+
+def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI:
+    library = library if library is not None else default_library()
+    url = settings.effective_database_url
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        check_database_at_head(url)
+        engine = make_engine(url)
+        app.state.engine = engine
+        app.state.session_factory = make_session_factory(engine)
+        app.state.content_release = record_content_release(
+            app.state.session_factory,
+            digest=content_digest(),
+            content_version=CONTENT_VERSION,
+            item_count=len(library.items()),
+            now=datetime.now(UTC),
+        )
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="nerveglide",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.library = library
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(pages.router)
+    app.include_router(api.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz(request: Request) -> JSONResponse:
+        try:
+            with request.app.state.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # the database is the one thing we wait on
+            return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    def render_error(request: Request, status: int, message: str) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": status, "detail": message}, status_code=status)
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"library": library, "page": "", "status": status, "message": message},
+            status_code=status,
+        )
+
+    @app.exception_handler(NerveglideError)
+    async def nerveglide_error(request: Request, exc: NerveglideError) -> Response:
+        status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
+        return render_error(request, status, exc.message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return render_error(request, 404, "There is no page at this address.")
+        return render_error(request, exc.status_code, str(exc.detail))
+
+    return app

@@ -1,0 +1,76 @@
+"""Engines: SQLite's pragmas on every connection, its directory made, schemes checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from nerveglide.errors import ConfigurationError
+from nerveglide.store.db import make_engine
+
+
+def _pragmas(connection: object) -> dict[str, object]:
+    from sqlalchemy import Connection
+
+    assert isinstance(connection, Connection)
+    return {
+        name: connection.execute(text(f"PRAGMA {name}")).scalar_one()
+        for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+    }
+
+
+def test_sqlite_pragmas_are_set_on_every_new_connection(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'pragmas.db'}")
+    expected = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 5000}
+    try:
+        # Two connections open at once: the second cannot be the first one reused.
+        with engine.connect() as first, engine.connect() as second:
+            assert _pragmas(first) == expected
+            assert _pragmas(second) == expected
+        engine.dispose()  # drop pooled connections: the next one is new
+        with engine.connect() as third:
+            assert _pragmas(third) == expected
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_creates_the_directory_of_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "nerveglide.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
+    assert path.is_file()
+
+
+def test_sqlite_transactions_roll_back_reads_and_ddl(tmp_path: Path) -> None:
+    # SQLAlchemy emits BEGIN itself, so DDL is inside the transaction too.
+    engine = make_engine(f"sqlite:///{tmp_path / 'tx.db'}")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            connection.rollback()
+        with engine.connect() as connection:
+            tables = connection.execute(text("SELECT name FROM sqlite_master")).all()
+        assert tables == []
+    finally:
+        engine.dispose()
+
+
+def test_postgresql_urls_use_psycopg_and_pre_ping() -> None:
+    engine = make_engine("postgresql://someone@127.0.0.1:1/nothing")  # never connects
+    try:
+        assert engine.url.drivername == "postgresql+psycopg"
+        assert engine.pool._pre_ping is True
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("url", ["mysql://x@localhost/db", "postgres://x@h/db", "nonsense"])
+def test_other_schemes_are_refused(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="database URL"):
+        make_engine(url)

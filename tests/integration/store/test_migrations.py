@@ -1,0 +1,96 @@
+"""The packaged migrations run both ways, and build exactly the schema the models describe."""
+
+from __future__ import annotations
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect
+
+from nerveglide.errors import DatabaseError, InvalidInput
+from nerveglide.store import migrate
+from nerveglide.store.base import Base
+from nerveglide.store.db import make_engine
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_a_new_database_has_no_revision(database_url: str) -> None:
+    assert migrate.current(database_url) is None
+
+
+def test_upgrade_downgrade_upgrade(database_url: str) -> None:
+    head = ScriptDirectory.from_config(migrate.alembic_config(database_url)).get_current_head()
+    assert head == migrate.head() == "0001"
+
+    migrate.upgrade(database_url)
+    assert migrate.current(database_url) == head
+    assert "content_release" in _tables(database_url)
+
+    migrate.downgrade(database_url, "base")
+    assert migrate.current(database_url) is None
+    assert _tables(database_url) <= {"alembic_version"}
+
+    migrate.upgrade(database_url, "head")
+    assert migrate.current(database_url) == head
+    assert "content_release" in _tables(database_url)
+
+
+def test_upgrade_twice_changes_nothing(database_url: str) -> None:
+    migrate.upgrade(database_url)
+    migrate.upgrade(database_url)
+    assert migrate.current(database_url) == "0001"
+
+
+def test_models_and_migrations_agree(database_url: str) -> None:
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+    assert differences == []
+
+
+def test_alembic_commands_work_without_a_connection(database_url: str) -> None:
+    # env.py's own path: make an engine from the Config's URL (as `alembic` commands do).
+    config = migrate.alembic_config(database_url)
+    assert "connection" not in config.attributes
+    command.upgrade(config, "head")
+    assert migrate.current(database_url) == "0001"
+    command.downgrade(config, "base")
+    assert migrate.current(database_url) is None
+
+
+def test_migrations_ship_inside_the_package() -> None:
+    assert migrate.MIGRATIONS_DIR.is_dir()
+    assert (migrate.MIGRATIONS_DIR / "env.py").is_file()
+    assert (migrate.MIGRATIONS_DIR / "script.py.mako").is_file()
+    config = migrate.alembic_config("sqlite:///unused.db")
+    assert config.get_main_option("script_location") == str(migrate.MIGRATIONS_DIR)
+
+
+def test_a_percent_in_the_url_survives_the_config() -> None:
+    url = "postgresql+psycopg://user:p%40ss@127.0.0.1:5432/db"
+    assert migrate.alembic_config(url).get_main_option("sqlalchemy.url") == url
+
+
+def test_an_unknown_revision_is_invalid_input(database_url: str) -> None:
+    with pytest.raises(InvalidInput, match="nonexistent"):
+        migrate.upgrade(database_url, "nonexistent")
+    assert migrate.current(database_url) is None
+
+
+def test_an_unreachable_database_is_a_database_error() -> None:
+    with pytest.raises(DatabaseError, match="Connection refused"):
+        migrate.current("postgresql://nobody@127.0.0.1:1/nothing")
