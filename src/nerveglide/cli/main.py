@@ -44,11 +44,7 @@ def find_exercise(library: Library, exercise_id: str) -> Exercise:
 
 
 def sources_of(library: Library, item: Item) -> str:
-    names = []
-    for citation in item.sources:
-        source = library.source(citation.source)
-        names.append(source.id if source.kind == "seed" else source.title)
-    return "; ".join(names)
+    return "; ".join(library.label(c.source) for c in item.sources)
 
 
 @app.command()

@@ -52,11 +52,13 @@ class _Model(BaseModel):
 
 
 class Source(_Model):
-    """A document the content rests on."""
+    """A document the content rests on. A seed is shown by its file name (its ``id``);
+    a published source by ``short`` (author and year), else its title."""
 
     id: Text
     kind: Literal["seed", "guideline", "paper", "book", "web"]
     title: Text
+    short: str | None = None
     citation: Text
     url: str | None = None
     note: str | None = None
@@ -374,6 +376,13 @@ class Library(_Model):
             if exercise.id == exercise_id:
                 return exercise
         raise KeyError(exercise_id)
+
+    def label(self, source_id: str) -> str:
+        """How an item shows this source: a seed by file name, others by short name."""
+        source = self.source(source_id)
+        if source.kind == "seed":
+            return source.id
+        return source.short or source.title
 
     def source(self, source_id: str) -> Source:
         for source in self.sources:

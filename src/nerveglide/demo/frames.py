@@ -185,16 +185,30 @@ def contrast_ratio(a: str, b: str) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Strokes:
-    """Line widths in pixels for a picture ``height`` pixels high."""
+    """Line widths in pixels for a picture ``height`` pixels high.
 
-    body: float
+    The trunk is drawn thicker than the limbs and the neck thinner than the trunk, so the
+    figure reads as a body with a neck; the face (the nose) is a short, thinner stroke.
+    """
+
+    body: float  # the arm
     leg: float
     prop: float
+    trunk: float
+    neck: float
+    face: float
 
     @classmethod
     def for_height(cls, height: int) -> Strokes:
         unit = max(1.0, height / 360)
-        return cls(body=7.0 * unit, leg=8.0 * unit, prop=2.0 * unit)
+        return cls(
+            body=7.0 * unit,
+            leg=8.0 * unit,
+            prop=2.0 * unit,
+            trunk=12.0 * unit,
+            neck=6.0 * unit,
+            face=7.0 * unit,
+        )
 
 
 def bone_colour(name: str, palette: Palette = PALETTE) -> str:
@@ -206,7 +220,11 @@ def bone_colour(name: str, palette: Palette = PALETTE) -> str:
 
 
 def bone_width(name: str, strokes: Strokes) -> float:
-    return strokes.leg if name in LEG_BONES or name in OTHER_LEG_BONES else strokes.body
+    if name in LEG_BONES or name in OTHER_LEG_BONES:
+        return strokes.leg
+    return {"trunk": strokes.trunk, "neck": strokes.neck, "face": strokes.face}.get(
+        name, strokes.body
+    )
 
 
 def step_texts(exercise: Exercise) -> list[str]:

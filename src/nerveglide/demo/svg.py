@@ -1,7 +1,8 @@
 """A glide as a self-contained, SMIL-animated SVG.
 
 Every bone is a round-capped line whose end points are ``<animate>``-d through the
-sampled frames; the head is an animated circle; the floor and mat, or the chair, stand
+sampled frames; the head is an animated circle, with a short nose (the ``face`` bone)
+on its front showing which way the face looks; the floor and mat, or the chair, stand
 still. One caption per phase shows the step's text while that phase runs. The root
 ``<svg>`` carries ``data-cycle-seconds`` and ``data-phases`` (JSON: id, kind, start and
 end seconds, step id, cue) so a page can follow along with ``svg.getCurrentTime()``.

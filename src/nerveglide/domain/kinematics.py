@@ -12,11 +12,15 @@ thigh          ``270 + trunk_lean + hip_flexion`` (sitting upright with hip 90
 shank          ``thigh - knee_flexion``
 foot           ``shank + 90 + ankle_dorsiflexion`` (+ lifts the toes)
 head line      ``trunk - neck_flexion`` (+ brings the chin to the chest)
+face           ``head line - 90``: the way the face looks, square to the head
+               line on its front (sitting upright, neck 0: along +x)
 =============  ===========================================================
 
 The hip is the root. The arm is placed by a two-link inverse kinematics: lying on the
 floor the hands hold behind the exercising knee, sitting on a chair they rest on the seat
 beside the hip. Only the near arm is drawn; on a side view the other arm is behind it.
+A short nose on the front of the head (the ``face`` point, its tip) shows which way the
+face looks, so dropping the head forward and bringing it up can be seen.
 
 Everything here draws the animation. None of it is a clinical value.
 """
@@ -132,6 +136,12 @@ class Body:
         return (0.935 - 0.830) * self.height
 
     @property
+    def nose(self) -> float:
+        """Centre of the head to the tip of the drawn nose, which sticks out of the head's
+        circle on the front so the face's direction shows (a drawing choice)."""
+        return 1.25 * self.head_radius
+
+    @property
     def upper_arm(self) -> float:
         return 0.186 * self.height
 
@@ -183,13 +193,15 @@ OTHER_LEG_BONES: frozenset[str] = frozenset(f"other_{name}" for name in LEG_BONE
 
 @dataclass(frozen=True, slots=True)
 class Skeleton:
-    """The figure's joints in metres. ``leg`` points are the exercising leg."""
+    """The figure's joints in metres. ``leg`` points are the exercising leg. ``head`` is
+    the centre of the head's circle and ``face`` the tip of the nose, in front of it."""
 
     hip: Point
     shoulder: Point
     neck: Point
     head: Point
     head_radius: float
+    face: Point
     elbow: Point
     hand: Point
     knee: Point
@@ -202,12 +214,13 @@ class Skeleton:
     other_toe: Point
 
     def points(self) -> dict[str, Point]:
-        """Every joint by name (the head is its centre)."""
+        """Every joint by name (the head is its centre, the face the tip of the nose)."""
         return {
             "hip": self.hip,
             "shoulder": self.shoulder,
             "neck": self.neck,
             "head": self.head,
+            "face": self.face,
             "elbow": self.elbow,
             "hand": self.hand,
             "knee": self.knee,
@@ -222,7 +235,9 @@ class Skeleton:
 
     def bones(self) -> tuple[Bone, ...]:
         """The segments to draw, back to front: the other leg, the body, the exercising
-        leg, then the arm that holds it. The neck ends at the edge of the head."""
+        leg, then the arm that holds it. The neck ends at the edge of the head; the face
+        (the nose) runs from the centre of the head to its tip, so only the part outside
+        the head's circle shows."""
         head_dir = math.degrees(math.atan2(self.neck.y - self.head.y, self.neck.x - self.head.x))
         chin = self.head.towards(head_dir, self.head_radius)
         return (
@@ -232,6 +247,7 @@ class Skeleton:
             Bone("other_foot", self.other_heel, self.other_toe),
             Bone("trunk", self.hip, self.shoulder),
             Bone("neck", self.shoulder, chin),
+            Bone("face", self.head, self.face),
             Bone("thigh", self.hip, self.knee),
             Bone("shank", self.knee, self.ankle),
             Bone("heel", self.ankle, self.heel),
@@ -255,6 +271,7 @@ def segment_directions(angles: JointAngles) -> dict[str, float]:
     return {
         "trunk": trunk,
         "head": trunk - angles.neck_flexion,
+        "face": trunk - angles.neck_flexion - 90.0,
         "thigh": thigh,
         "shank": shank,
         "foot": shank + 90.0 + angles.ankle_dorsiflexion,
@@ -343,11 +360,12 @@ def skeleton(angles: JointAngles, support: Support, *, body: Body = ADULT) -> Sk
     shoulder = hip.towards(d["trunk"], body.trunk)
     neck = hip.towards(d["trunk"], body.neck_base)
     head = neck.towards(d["head"], body.neck)
+    face = head.towards(d["face"], body.nose)
     knee, ankle, heel, toe = _leg(hip, d["thigh"], d["shank"], d["foot"], body)
     o_knee, o_ankle, o_heel, o_toe = _leg(
         hip, d["other_thigh"], d["other_shank"], d["other_foot"], body
     )
-    placed = (shoulder, neck, knee, ankle, heel, toe, o_knee, o_ankle, o_heel, o_toe)
+    placed = (shoulder, neck, face, knee, ankle, heel, toe, o_knee, o_ankle, o_heel, o_toe)
     if support == "floor":
         lowest = min(*(p.y for p in placed), head.y - body.head_radius)
         lift = max(body.hip_above_floor, -lowest)
@@ -357,7 +375,7 @@ def skeleton(angles: JointAngles, support: Support, *, body: Body = ADULT) -> Sk
     def up(p: Point) -> Point:
         return p.shifted(0.0, lift)
 
-    hip, shoulder, neck, head = up(hip), up(shoulder), up(neck), up(head)
+    hip, shoulder, neck, head, face = up(hip), up(shoulder), up(neck), up(head), up(face)
     knee, ankle, heel, toe = up(knee), up(ankle), up(heel), up(toe)
     o_knee, o_ankle, o_heel, o_toe = up(o_knee), up(o_ankle), up(o_heel), up(o_toe)
     if support == "chair":
@@ -385,6 +403,7 @@ def skeleton(angles: JointAngles, support: Support, *, body: Body = ADULT) -> Sk
         neck=neck,
         head=head,
         head_radius=body.head_radius,
+        face=face,
         elbow=elbow,
         hand=hand,
         knee=knee,

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 
 from nerveglide.content.loader import default_library
-from nerveglide.content.schema import Citation, Dose, Exercise, Item, Library, Source
+from nerveglide.content.schema import Citation, Dose, Exercise, Item, Library
 from nerveglide.demo.svg import animated_svg
 
 
@@ -19,11 +19,6 @@ class CitationView:
     detail: str
 
 
-def short_label(source: Source) -> str:
-    """Seeds are named by their file name; published sources by their title."""
-    return source.id if source.kind == "seed" else source.title
-
-
 def citation_views(library: Library, item: Item) -> list[CitationView]:
     return [_citation_view(library, c) for c in item.sources]
 
@@ -31,7 +26,7 @@ def citation_views(library: Library, item: Item) -> list[CitationView]:
 def _citation_view(library: Library, citation: Citation) -> CitationView:
     source = library.source(citation.source)
     detail = (citation.quote and f"“{citation.quote}”") or citation.locator or source.title
-    return CitationView(source_id=source.id, label=short_label(source), detail=detail)
+    return CitationView(source_id=source.id, label=library.label(source.id), detail=detail)
 
 
 def dose_facts(dose: Dose) -> list[tuple[str, str]]:

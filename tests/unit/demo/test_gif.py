@@ -7,7 +7,7 @@ import pytest
 from PIL import GifImagePlugin, Image, ImageChops, ImageSequence
 
 from nerveglide.content.schema import Exercise
-from nerveglide.demo.frames import PALETTE, hex_rgb
+from nerveglide.demo.frames import PALETTE, fit_for, hex_rgb, sample
 from nerveglide.demo.gif import animated_gif, frame_durations, render_frames
 
 
@@ -15,16 +15,16 @@ def _item(item_id: str, text: str) -> dict[str, Any]:
     return {"id": item_id, "text": text, "sources": [{"source": "test-source"}]}
 
 
-def _pose(knee: float, *, trunk: float = 0, hip: float = 90) -> dict[str, Any]:
+def _pose(knee: float, *, trunk: float = 0, hip: float = 90, neck: float = 0) -> dict[str, Any]:
     return {
         "trunk_lean": trunk,
-        "neck_flexion": 0,
+        "neck_flexion": neck,
         "leg": {"hip_flexion": hip, "knee_flexion": knee, "ankle_dorsiflexion": 0},
         "other_leg": {"hip_flexion": 90, "knee_flexion": 90, "ankle_dorsiflexion": 0},
     }
 
 
-def make_exercise() -> Exercise:
+def make_exercise(*, neck: float = 0) -> Exercise:
     def phase(pid: str, kind: str, seconds: float, pose: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": pid,
@@ -50,8 +50,8 @@ def make_exercise() -> Exercise:
                 "primary_joint": "knee_flexion",
                 "phases": [
                     phase("t.start", "start", 1, _pose(90)),
-                    phase("t.raise", "move", 1.5, _pose(5, trunk=15, hip=95)),
-                    phase("t.hold", "hold", 1, _pose(5, trunk=15, hip=95)),
+                    phase("t.raise", "move", 1.5, _pose(5, trunk=15, hip=95, neck=neck)),
+                    phase("t.hold", "hold", 1, _pose(5, trunk=15, hip=95, neck=neck)),
                     phase("t.lower", "return", 1.5, _pose(90)),
                 ],
             },
@@ -123,6 +123,29 @@ def test_gif_uses_the_same_colours_as_the_svg() -> None:
     assert first.getpixel((0, 0)) == hex_rgb(PALETTE.background)
     for colour in (PALETTE.leg, PALETTE.body, PALETTE.prop_line):
         assert _has_colour(first, colour), colour
+
+
+def test_gif_draws_the_face_on_the_side_the_head_looks() -> None:
+    exercise = make_exercise(neck=35)
+    images = render_frames(exercise, fps=4, captions=False)
+    sampling = sample(exercise.reference_motion, fps=4)
+    fit = fit_for(sampling, 480, 360)
+    looks: set[float] = set()
+    for frame, image in zip(sampling.frames, images, strict=True):
+        skel = frame.skeleton
+        head, face = skel.head, skel.face
+        # Halfway along the part of the nose outside the head's circle is ink; as far
+        # behind the head there is nothing.
+        k = (skel.head_radius + head.distance(face)) / 2 / head.distance(face)
+        dx, dy = (face.x - head.x) * k, (face.y - head.y) * k
+        for point, colour in (
+            (head.shifted(dx, dy), PALETTE.body),
+            (head.shifted(-dx, -dy), PALETTE.background),
+        ):
+            x, y = fit.px(point)
+            assert image.getpixel((int(x), int(y))) == hex_rgb(colour), (frame.time, colour)
+        looks.add(round(dy / k, 3))
+    assert len(looks) > 3  # the nose turns down as the head drops
 
 
 def test_gif_shows_the_current_phase_caption_at_the_bottom() -> None:

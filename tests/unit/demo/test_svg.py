@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -192,6 +193,54 @@ def test_parts_that_do_not_move_are_not_animated() -> None:
     head = root.find(".//svg:circle[@class='head']", NS)
     assert head is not None
     assert set(animations(head)) == {"cx", "cy"}  # the head drops and lifts
+    lying = parse(animated_svg(make_exercise("floor")))
+    assert animations(line(lying, "face")) == {}  # lying still, the face looks up
+    face = line(lying, "face")
+    assert float(face.get("y2", "")) < float(face.get("y1", "")) - 10
+    assert face.get("x2") == face.get("x1")
+
+
+def test_the_face_mark_is_animated_and_looks_where_the_head_turns() -> None:
+    root = parse(animated_svg(make_exercise(), fps=12))
+    figure = root.find(".//svg:g[@class='figure']", NS)
+    head = root.find(".//svg:circle[@class='head']", NS)
+    assert figure is not None
+    assert head is not None
+    face = line(root, "face")
+    assert face.get("stroke") == PALETTE.body  # the figure's ink
+    children = list(figure)
+    assert children.index(face) == children.index(head) + 1  # drawn over the head
+    anims, head_anims = animations(face), animations(head)
+    assert set(anims) == {"x1", "y1", "x2", "y2"}
+    assert len(set(anims["x2"])) > 10  # the nose moves from frame to frame in the kick
+    assert len(set(anims["y2"])) > 10
+    assert (anims["x1"], anims["y1"]) == (head_anims["cx"], head_anims["cy"])
+    radius = float(head.get("r", ""))
+
+    def look(frame: int) -> tuple[float, float, float]:
+        """The nose from the centre of the head: length, and its angle below level."""
+        dx = float(anims["x2"][frame]) - float(head_anims["cx"][frame])
+        dy = float(anims["y2"][frame]) - float(head_anims["cy"][frame])  # pixels: y down
+        return math.hypot(dx, dy), dx, math.degrees(math.atan2(dy, dx))
+
+    # 12 frames a second: frame 0 sits upright, frame 30 (2.5 s) ends the kick back with
+    # the head dropped 35 degrees, frame 54 (4.5 s) ends the kick forward with it up 10.
+    for frame, below_level in ((0, 0.0), (30, 35.0), (54, -10.0)):
+        length, dx, angle = look(frame)
+        assert length > radius  # it sticks out of the head
+        assert dx > 0  # on the front of the head
+        assert angle == pytest.approx(below_level, abs=1.0), frame
+
+
+def test_trunk_is_drawn_thicker_than_the_limbs_and_the_neck_thinner() -> None:
+    root = parse(animated_svg(make_exercise()))
+
+    def width(bone: str) -> float:
+        return float(line(root, bone).get("stroke-width", ""))
+
+    limbs = max(width(b) for b in ("thigh", "shank", "other_thigh", "upper_arm", "forearm"))
+    assert width("trunk") > limbs
+    assert width("neck") < width("trunk")
 
 
 def test_bones_are_round_capped_and_the_legs_are_coloured() -> None:

@@ -150,6 +150,53 @@ def test_neck_flexion_drops_the_head_forward() -> None:
     assert raised.head.x < level.head.x
 
 
+def test_the_face_is_in_front_of_the_head_when_upright() -> None:
+    s = skeleton(angles(), "chair")
+    # Sitting upright with the neck straight the face looks along +x, level with the
+    # centre of the head, and the nose sticks out of the head's circle.
+    assert s.face.x == pytest.approx(s.head.x + ADULT.nose, abs=TOL)
+    assert s.face.y == pytest.approx(s.head.y, abs=TOL)
+    assert s.face.x > s.head.x + s.head_radius
+    assert s.points()["face"] == s.face
+
+
+@pytest.mark.parametrize("neck", [35.0, -10.0])
+def test_neck_flexion_turns_the_face_to_known_positions(neck: float) -> None:
+    s = skeleton(angles(neck_flexion=neck), "chair")
+    # The head line tilts forward by ``neck`` from straight up; the face looks square to it.
+    head_dir = math.radians(90.0 - neck)
+    head = Point(
+        s.neck.x + ADULT.neck * math.cos(head_dir), s.neck.y + ADULT.neck * math.sin(head_dir)
+    )
+    face_dir = math.radians(-neck)
+    assert s.head.x == pytest.approx(head.x, abs=TOL)
+    assert s.head.y == pytest.approx(head.y, abs=TOL)
+    assert s.face.x == pytest.approx(head.x + ADULT.nose * math.cos(face_dir), abs=TOL)
+    assert s.face.y == pytest.approx(head.y + ADULT.nose * math.sin(face_dir), abs=TOL)
+
+
+def test_dropping_the_head_turns_the_face_down_and_bringing_it_up_lifts_it() -> None:
+    level = skeleton(angles(), "chair")
+    dropped = skeleton(angles(neck_flexion=35.0), "chair")
+    raised = skeleton(angles(neck_flexion=-10.0), "chair")
+    # Chin to the chest: the face moves forward and down, and looks down.
+    assert dropped.face.x > level.face.x
+    assert dropped.face.y < level.face.y - 0.08
+    assert dropped.face.y < dropped.head.y
+    # Head up: the face rises and looks a little up.
+    assert raised.face.y > level.face.y + 0.02
+    assert raised.face.y > raised.head.y
+    # The face stays on the front of the head: it does not swing behind it.
+    for s in (level, dropped, raised):
+        assert s.face.x > s.head.x
+
+
+def test_lying_on_the_back_the_face_looks_up() -> None:
+    s = skeleton(supine(), "floor")
+    assert s.face.x == pytest.approx(s.head.x, abs=TOL)
+    assert s.face.y == pytest.approx(s.head.y + ADULT.nose, abs=TOL)
+
+
 def test_segment_directions_follow_the_schema_conventions() -> None:
     d = segment_directions(angles(trunk_lean=10, hip_flexion=80, knee_flexion=30))
     assert d["trunk"] == 100
@@ -157,6 +204,8 @@ def test_segment_directions_follow_the_schema_conventions() -> None:
     assert d["shank"] == d["thigh"] - 30
     assert d["foot"] == d["shank"] + 90
     assert d["head"] == d["trunk"]
+    assert d["face"] == d["head"] - 90
+    assert segment_directions(angles(neck_flexion=35))["face"] == 90 - 35 - 90
 
 
 def _random_pose(rng: random.Random) -> PoseAngles:
@@ -192,11 +241,17 @@ def test_segment_lengths_are_the_same_under_any_angles(support: Support) -> None
             (s.hip, s.shoulder): ADULT.trunk,
             (s.hip, s.neck): ADULT.neck_base,
             (s.neck, s.head): ADULT.neck,
+            (s.head, s.face): ADULT.nose,
             (s.shoulder, s.elbow): ADULT.upper_arm,
             (s.elbow, s.hand): ADULT.forearm,
         }
         for (a, b), length in expected.items():
             assert a.distance(b) == pytest.approx(length, abs=1e-9)
+        # The face looks square to the head line, on its front (clockwise from it).
+        hx, hy = s.head.x - s.neck.x, s.head.y - s.neck.y
+        fx, fy = s.face.x - s.head.x, s.face.y - s.head.y
+        assert hx * fx + hy * fy == pytest.approx(0.0, abs=1e-9)
+        assert hx * fy - hy * fx == pytest.approx(-ADULT.neck * ADULT.nose)
 
 
 def test_two_link_ik_reaches_a_reachable_target() -> None:
@@ -317,6 +372,9 @@ def test_bones_join_the_skeleton_points() -> None:
     assert by_name["shank"].b == s.ankle
     assert by_name["forearm"].b == s.hand
     assert by_name["neck"].b.distance(s.head) == pytest.approx(s.head_radius)
+    # The nose runs from the centre of the head: only its part outside the circle shows.
+    assert (by_name["face"].a, by_name["face"].b) == (s.head, s.face)
+    assert names.index("face") == names.index("neck") + 1  # drawn over the head
     # The other leg is drawn first (behind), the arm holding the leg last.
     assert names.index("other_thigh") < names.index("trunk") < names.index("thigh")
     assert names[-1] == "forearm"
