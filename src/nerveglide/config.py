@@ -7,6 +7,7 @@
                                unset means ``sqlite:///{data_dir}/nerveglide.db``
 ``NERVEGLIDE_HOST``            address to serve on (``127.0.0.1``)
 ``NERVEGLIDE_PORT``            port to serve on (``8000``)
+``NERVEGLIDE_CLOCK_SPEED``     the session player's clock rate (``1``; tests speed it up)
 ``NERVEGLIDE_SECRET_KEY``      signs sessions; required (and not ``changethis``) in prod
 =============================  ====================================================
 
@@ -139,6 +140,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    #: How fast the session player's clock runs: 1 is real time. Tests run sessions at
+    #: 20x or more through the very same code; nobody exercises at anything but 1.
+    clock_speed: float = Field(default=1.0, gt=0, le=1000)
     secret_key: SecretStr = SecretStr("")
 
     @classmethod

@@ -371,6 +371,9 @@ class Library(_Model):
                 return item
         raise KeyError(item_id)
 
+    def exercises_by_id(self) -> dict[str, Exercise]:
+        return {e.id: e for e in self.exercises}
+
     def exercise(self, exercise_id: str) -> Exercise:
         for exercise in self.exercises:
             if exercise.id == exercise_id:

@@ -188,10 +188,11 @@ class Strokes:
     """Line widths in pixels for a picture ``height`` pixels high.
 
     The trunk is drawn thicker than the limbs and the neck thinner than the trunk, so the
-    figure reads as a body with a neck; the face (the nose) is a short, thinner stroke.
+    figure reads as a body with a neck; the face (the nose) is a short stroke as thick
+    as the arm.
     """
 
-    body: float  # the arm
+    body: float  # the arm (and, a little thinner, the chair's legs)
     leg: float
     prop: float
     trunk: float

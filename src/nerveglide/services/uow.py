@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Self
 
 from nerveglide.store.db import SessionFactory, database_errors
 from nerveglide.store.repositories.content_release import ContentReleaseRepository
+from nerveglide.store.repositories.programs import ProgramRepository
+from nerveglide.store.repositories.sessions import SessionRepository
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -31,6 +33,8 @@ class AbstractUnitOfWork(abc.ABC):
     """A transaction with its repositories; commits only when told to."""
 
     content_releases: ContentReleaseRepository
+    programs: ProgramRepository
+    sessions: SessionRepository
 
     def __enter__(self) -> Self:
         return self
@@ -50,6 +54,10 @@ class AbstractUnitOfWork(abc.ABC):
     @abc.abstractmethod
     def rollback(self) -> None:
         """Undo everything not yet committed."""
+
+    @abc.abstractmethod
+    def flush(self) -> None:
+        """Send pending changes to the database inside the transaction (ids get assigned)."""
 
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
@@ -76,6 +84,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             raise RuntimeError("this unit of work is already in use")
         self._session = self._session_factory()
         self.content_releases = ContentReleaseRepository(self._session)
+        self.programs = ProgramRepository(self._session)
+        self.sessions = SessionRepository(self._session)
         return super().__enter__()
 
     def __exit__(
@@ -95,3 +105,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def rollback(self) -> None:
         self.session.rollback()
+
+    def flush(self) -> None:
+        with database_errors():
+            self.session.flush()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -20,7 +21,7 @@ from nerveglide.errors import InvalidInput, NerveglideError, NotFound, NotPermit
 from nerveglide.services.content_release import record_content_release
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
-from nerveglide.web.routers import api, pages
+from nerveglide.web.routers import api, pages, program, sessions
 from nerveglide.web.templating import STATIC_DIR, templates
 
 # Every asset is served by the app itself; nothing may load from anywhere else.
@@ -33,7 +34,7 @@ CONTENT_SECURITY_POLICY = (
 _STATUS: dict[type[NerveglideError], int] = {
     NotFound: 404,
     NotPermitted: 403,
-    InvalidInput: 400,
+    InvalidInput: 422,
 }
 
 
@@ -86,6 +87,8 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(program.router)
+    app.include_router(sessions.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -99,6 +102,20 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
         except Exception as exc:  # the database is the one thing we wait on
             return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
         return JSONResponse({"status": "ready"})
+
+    @app.middleware("http")
+    async def same_origin_writes(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # A page on another site must not change anything here: a write carries an Origin
+        # (or Referer) of this very host, or none at all (a non-browser client).
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            origin = request.headers.get("origin") or request.headers.get("referer")
+            if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
+                return JSONResponse(
+                    {"error": 403, "detail": "cross-site request refused"}, status_code=403
+                )
+        return await call_next(request)
 
     @app.middleware("http")
     async def security_headers(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from nerveglide.config import Settings
 from nerveglide.content.schema import Library
+from nerveglide.services.uow import SqlAlchemyUnitOfWork
 
 
 def get_library(request: Request) -> Library:
@@ -14,4 +17,18 @@ def get_library(request: Request) -> Library:
     return library
 
 
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_uow(request: Request) -> Iterator[SqlAlchemyUnitOfWork]:
+    """A unit of work for the request; routes commit through it, nothing else does."""
+    uow = SqlAlchemyUnitOfWork(request.app.state.session_factory)
+    with uow:
+        yield uow
+
+
 LibraryDep = Annotated[Library, Depends(get_library)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+UoWDep = Annotated[SqlAlchemyUnitOfWork, Depends(get_uow)]

@@ -29,7 +29,7 @@ def test_a_new_database_has_no_revision(database_url: str) -> None:
 
 def test_upgrade_downgrade_upgrade(database_url: str) -> None:
     head = ScriptDirectory.from_config(migrate.alembic_config(database_url)).get_current_head()
-    assert head == migrate.head() == "0001"
+    assert head == migrate.head()
 
     migrate.upgrade(database_url)
     assert migrate.current(database_url) == head
@@ -47,7 +47,21 @@ def test_upgrade_downgrade_upgrade(database_url: str) -> None:
 def test_upgrade_twice_changes_nothing(database_url: str) -> None:
     migrate.upgrade(database_url)
     migrate.upgrade(database_url)
-    assert migrate.current(database_url) == "0001"
+    assert migrate.current(database_url) == migrate.head()
+
+
+def test_every_revision_upgrades_and_downgrades_one_step_at_a_time(database_url: str) -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config(database_url))
+    revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
+    assert revisions[0] == "0001"
+    assert revisions[-1] == migrate.head()
+    for revision in revisions:
+        migrate.upgrade(database_url, revision)
+        assert migrate.current(database_url) == revision
+    for expected in [*reversed(revisions[:-1]), None]:
+        migrate.downgrade(database_url, "-1")
+        assert migrate.current(database_url) == expected
+    assert _tables(database_url) <= {"alembic_version"}
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:
@@ -67,7 +81,7 @@ def test_alembic_commands_work_without_a_connection(database_url: str) -> None:
     config = migrate.alembic_config(database_url)
     assert "connection" not in config.attributes
     command.upgrade(config, "head")
-    assert migrate.current(database_url) == "0001"
+    assert migrate.current(database_url) == migrate.head()
     command.downgrade(config, "base")
     assert migrate.current(database_url) is None
 

@@ -1,8 +1,18 @@
-"""All tables, one module each. Importing this package registers them on ``Base.metadata``.
-
-Add every new model module here, so Alembic's autogenerate and the tests see it.
-"""
+"""Every table; importing this module registers them all on ``Base.metadata``."""
 
 from nerveglide.store.models.content_release import ContentRelease
+from nerveglide.store.models.exercise_session import (
+    ExerciseSessionRow,
+    SessionRepetitionRow,
+    StopEventRow,
+)
+from nerveglide.store.models.program import ProgramGlideRow, ProgramRow
 
-__all__ = ["ContentRelease"]
+__all__ = [
+    "ContentRelease",
+    "ExerciseSessionRow",
+    "ProgramGlideRow",
+    "ProgramRow",
+    "SessionRepetitionRow",
+    "StopEventRow",
+]

@@ -1,0 +1,118 @@
+"""``exercise_session``, ``session_repetition`` and ``stop_event``: what was done, rep by
+rep, and every "it hurts" stop with its answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from nerveglide.store.base import Base, UTCDateTime
+
+__all__ = ["ExerciseSessionRow", "SessionRepetitionRow", "StopEventRow"]
+
+SESSION_STATUSES = ("in_progress", "completed", "ended_early", "stopped_hurt")
+
+
+class ExerciseSessionRow(Base):
+    """One exercise session, with the pain checks before and after it."""
+
+    __tablename__ = "exercise_session"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('in_progress', 'completed', 'ended_early', 'stopped_hurt')",
+            name="status",
+        ),
+        CheckConstraint("pain_before_back BETWEEN 0 AND 10", name="pain_before_back"),
+        CheckConstraint("pain_before_leg BETWEEN 0 AND 10", name="pain_before_leg"),
+        CheckConstraint("pain_after_back BETWEEN 0 AND 10", name="pain_after_back"),
+        CheckConstraint("pain_after_leg BETWEEN 0 AND 10", name="pain_after_leg"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("program.id"))
+    source: Mapped[str] = mapped_column(String(10))  # "web" or "terminal"
+    glides: Mapped[list[str]] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20))
+    pain_before_back: Mapped[int] = mapped_column(Integer)
+    pain_before_leg: Mapped[int] = mapped_column(Integer)
+    pain_after_back: Mapped[int | None] = mapped_column(Integer)
+    pain_after_leg: Mapped[int | None] = mapped_column(Integer)
+    felt_worse: Mapped[bool | None] = mapped_column(Boolean)
+    felt_worse_note: Mapped[str | None] = mapped_column(Text)
+    repetitions: Mapped[list[SessionRepetitionRow]] = relationship(
+        back_populates="session",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="SessionRepetitionRow.id",
+    )
+    stops: Mapped[list[StopEventRow]] = relationship(
+        back_populates="session",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="StopEventRow.id",
+    )
+
+
+class SessionRepetitionRow(Base):
+    """One completed repetition, saved as it happens."""
+
+    __tablename__ = "session_repetition"
+    __table_args__ = (
+        UniqueConstraint("session_id", "exercise_id", "leg", "set_no", "rep_no", "attempt"),
+        CheckConstraint("leg IN ('left', 'right')", name="leg"),
+        CheckConstraint("set_no >= 1 AND rep_no >= 1 AND attempt >= 1", name="numbers"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("exercise_session.id", ondelete="CASCADE"), index=True
+    )
+    exercise_id: Mapped[str] = mapped_column(String(40))
+    leg: Mapped[str] = mapped_column(String(5))
+    set_no: Mapped[int] = mapped_column(Integer)
+    rep_no: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    hold_s: Mapped[float | None] = mapped_column(Float)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    session: Mapped[ExerciseSessionRow] = relationship(back_populates="repetitions")
+
+
+class StopEventRow(Base):
+    """A "Stop: it hurts" event: when, where in the session, where it hurt and how much.
+    Kept for the safety rules, which read these facts."""
+
+    __tablename__ = "stop_event"
+    __table_args__ = (CheckConstraint("pain BETWEEN 0 AND 10", name="pain"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("exercise_session.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    exercise_id: Mapped[str | None] = mapped_column(String(40))
+    leg: Mapped[str | None] = mapped_column(String(5))
+    set_no: Mapped[int | None] = mapped_column(Integer)
+    rep_no: Mapped[int | None] = mapped_column(Integer)
+    step_kind: Mapped[str | None] = mapped_column(String(20))
+    pain: Mapped[int] = mapped_column(Integer)
+    areas: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    session: Mapped[ExerciseSessionRow] = relationship(back_populates="stops")
