@@ -53,10 +53,25 @@ def output_dir() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("e2e-data")
-    env = {**os.environ, "NERVEGLIDE_DATA_DIR": str(data), "NERVEGLIDE_DATABASE_URL": ""}
+@dataclass
+class Server:
+    url: str
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.data_dir / 'nerveglide.db'}"
+
+
+def start_server(data: Path, **env_extra: str) -> Server:
+    """A real ``nerveglide serve`` on a free port, its SQLite database under ``data``."""
+    env = {
+        **os.environ,
+        "NERVEGLIDE_DATA_DIR": str(data),
+        "NERVEGLIDE_DATABASE_URL": "",
+        **env_extra,
+    }
     subprocess.run(
         [sys.executable, "-m", "nerveglide", "db", "upgrade"],
         env=env,
@@ -71,20 +86,39 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    log.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
-            break
+            return Server(base, data, process)
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                process.wait()
                 raise RuntimeError((data / "server.log").read_text()) from None
             time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    server.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    running = start_server(tmp_path_factory.mktemp("e2e-data"))
+    yield running.url
+    stop_server(running)
+
+
+@pytest.fixture
+def fast_server(tmp_path: Path) -> Iterator[Server]:
+    """A server of its own (fresh database) whose session clock runs 20 times faster."""
+    running = start_server(tmp_path, NERVEGLIDE_CLOCK_SPEED="20")
+    yield running
+    stop_server(running)
 
 
 @pytest.fixture(scope="session")
