@@ -223,3 +223,34 @@ def test_player_fits_a_phone_in_portrait_and_landscape(
         expect(page.get_by_role("button", name="Stop: it hurts")).to_be_in_viewport()
         page.screenshot(path=str(output_dir / f"player-{label}.png"))
         context.close()
+
+
+def test_repetitions_done_offline_are_saved_when_the_connection_returns(
+    browser: Browser, fast_server: Server
+):
+    put_program(fast_server, [{**RAISE, "pace_s": 2, "rest_between_reps_s": 1}])
+    context = browser.new_context(viewport=MOBILE)
+    page = context.new_page()
+    session_id = begin(page, fast_server)
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator('[data-count="seated-leg-raise|left"]')).to_contain_text(
+        "1 of 10", timeout=20_000
+    )
+    context.set_offline(True)
+    expect(page.locator('[data-count="seated-leg-raise|left"]')).to_contain_text(
+        "4 of 10", timeout=20_000
+    )
+    expect(page.locator("#p-save")).to_contain_text("waiting to be saved")
+    saved_offline = rows(
+        fast_server, f"SELECT COUNT(*) FROM session_repetition WHERE session_id = '{session_id}'"
+    )[0][0]
+    assert saved_offline < 4
+    context.set_offline(False)
+    expect(page.locator("#after")).to_be_visible(timeout=20_000)
+    expect(page.locator("#p-save")).to_have_text("Every repetition is saved.", timeout=10_000)
+    saved = rows(
+        fast_server,
+        f"SELECT rep_no FROM session_repetition WHERE session_id = '{session_id}' ORDER BY rep_no",
+    )
+    assert [r[0] for r in saved] == list(range(1, 11))
+    context.close()
