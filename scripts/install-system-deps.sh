@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, with Debian's apt-get, what the tests need and a fresh machine lacks:
 # chromium (driven by Playwright), PostgreSQL (the second database of the test suite),
-# and a font for the screenshots. Does nothing when everything is there.
+# a font for the screenshots, tmux (the terminal player's tests type into it) and
+# espeak-ng (speaks the terminal player's cues). Does nothing when everything is there.
 set -euo pipefail
 
 missing=()
@@ -9,6 +10,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [ -e /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] || missing+=(fonts-liberation)
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages: all present"

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nerveglide.cli import session_player
 from nerveglide.config import get_settings
 from nerveglide.content.loader import default_library
 from nerveglide.content.schema import Exercise, Item, Library
@@ -55,12 +56,13 @@ def serve(
     """Start the web app and print its address."""
     import uvicorn
 
-    from nerveglide.web.app import check_database_at_head, create_app
+    from nerveglide.store import migrate
+    from nerveglide.web.app import create_app
 
     try:
         settings = get_settings()
         url = settings.effective_database_url
-        check_database_at_head(url)
+        migrate.require_head(url)
     except NerveglideError as exc:
         raise fail(exc.message) from None
     host = host or settings.host
@@ -214,6 +216,9 @@ def demo(
     except OSError as exc:
         raise fail(f"cannot write {str(out)!r}: {exc.strerror or exc}", code=1) from None
     console.print(f"wrote {out}", highlight=False)
+
+
+app.command("session")(session_player.session)
 
 
 def main() -> None:

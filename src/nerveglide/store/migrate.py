@@ -24,10 +24,19 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from nerveglide.errors import InvalidInput
+from nerveglide.errors import DatabaseError, InvalidInput
 from nerveglide.store.db import database_errors, make_engine
 
-__all__ = ["MIGRATIONS_DIR", "alembic_config", "current", "downgrade", "head", "upgrade"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "DatabaseNotReady",
+    "alembic_config",
+    "current",
+    "downgrade",
+    "head",
+    "require_head",
+    "upgrade",
+]
 
 #: The Alembic script directory shipped inside the package.
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -61,6 +70,20 @@ def head() -> str:
     if revision is None:  # pragma: no cover - the package always ships migrations
         raise RuntimeError(f"no migrations in {MIGRATIONS_DIR}")
     return revision
+
+
+class DatabaseNotReady(DatabaseError):
+    """The database is not at the schema this version of nerveglide needs."""
+
+
+def require_head(url: str) -> None:
+    """Refuse to work on a database that has not been migrated to this version."""
+    have, want = current(url), head()
+    if have != want:
+        raise DatabaseNotReady(
+            f"the database is at migration {have or 'none'}, this version needs {want}: "
+            "run `nerveglide db upgrade` first"
+        )
 
 
 def current(url: str) -> str | None:

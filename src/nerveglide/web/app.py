@@ -38,27 +38,13 @@ _STATUS: dict[type[NerveglideError], int] = {
 }
 
 
-class DatabaseNotReady(NerveglideError):
-    """The database is not at the schema this version needs."""
-
-
-def check_database_at_head(url: str) -> None:
-    """Refuse to serve from a database that has not been migrated to this version."""
-    have, want = migrate.current(url), migrate.head()
-    if have != want:
-        raise DatabaseNotReady(
-            f"the database is at migration {have or 'none'}, this version needs {want}: "
-            "run `nerveglide db upgrade` first"
-        )
-
-
 def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI:
     library = library if library is not None else default_library()
     url = settings.effective_database_url
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        check_database_at_head(url)
+        migrate.require_head(url)
         engine = make_engine(url)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)

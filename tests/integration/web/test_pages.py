@@ -14,7 +14,8 @@ from nerveglide.config import get_settings
 from nerveglide.content.loader import CONTENT_VERSION, content_digest, load_library
 from nerveglide.content.schema import EXERCISE_IDS, SEED_000, SEED_002, Exercise
 from nerveglide.store.db import make_engine
-from nerveglide.web.app import DatabaseNotReady, create_app
+from nerveglide.store.migrate import DatabaseNotReady
+from nerveglide.web.app import create_app
 
 PAGES = ["/", "/about", "/exercises", "/safety", "/notice", "/sources"] + [
     f"/exercises/{e}" for e in EXERCISE_IDS
