@@ -5,6 +5,8 @@
     NerveglideError                 anything nerveglide raises on purpose
     ├── NotFound                    the thing asked for does not exist
     ├── NotPermitted                it exists, but this caller may not do that
+    │   ├── SafetyStop              a safety verdict blocks exercising now
+    │   └── ScreeningDue            the red-flag questions must be answered first
     ├── InvalidInput                a caller passed a value we refuse
     ├── InvalidContent              the teaching content (packaged YAML) is not valid
     ├── ConfigurationError          settings or environment are wrong; raised at startup
@@ -24,6 +26,8 @@ __all__ = [
     "NerveglideError",
     "NotFound",
     "NotPermitted",
+    "SafetyStop",
+    "ScreeningDue",
 ]
 
 
@@ -71,3 +75,19 @@ class DatabaseError(NerveglideError):
     """The database refused or failed an operation (constraint, lock, connection)."""
 
     default_message = "Database error"
+
+
+class SafetyStop(NotPermitted):
+    """A safety verdict ("see a doctor" or "emergency") blocks exercising now."""
+
+    default_message = "Exercises are paused by a safety rule: see /safety/why"
+
+    def __init__(self, message: str | None = None, *, tier: str = "see_doctor") -> None:
+        super().__init__(message)
+        self.tier = tier
+
+
+class ScreeningDue(NotPermitted):
+    """The red-flag questions are due before the next session."""
+
+    default_message = "Please answer the safety questions first: see /screening"

@@ -15,6 +15,21 @@ from sqlalchemy import create_engine, text
 from tests.e2e.conftest import MOBILE, Server, watch
 
 
+def screen(server: Server, **answers: str) -> None:
+    """Answer the red-flag questions through the API: "no" unless given."""
+    with urllib.request.urlopen(f"{server.url}/api/safety/rules") as response:
+        questions = [q["id"] for q in json.load(response)["questions"]]
+    body = {"answers": {q: answers.get(q, "no") for q in questions}}
+    request = urllib.request.Request(
+        f"{server.url}/api/screening",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+
+
 def put_program(server: Server, glides: list[dict[str, Any]], affected: str = "left") -> None:
     request = urllib.request.Request(
         f"{server.url}/api/program",
@@ -24,6 +39,7 @@ def put_program(server: Server, glides: list[dict[str, Any]], affected: str = "l
     )
     with urllib.request.urlopen(request) as response:
         assert response.status == 200
+    screen(server)
 
 
 def rows(server: Server, sql: str) -> list[Any]:
@@ -45,13 +61,17 @@ RAISE = {
 }
 
 RECORD_PHASES = """() => {
-    window.phaseLog = [];
+    // Every value data-step-index takes, even when two steps change within one task:
+    // each mutation record keeps the value it replaced.
+    window.phaseOld = [];
     const player = document.getElementById('player');
-    new MutationObserver(() => {
-        window.phaseLog.push(player.getAttribute('data-step-index') + ':' +
-                             player.getAttribute('data-step-kind'));
-    }).observe(player, {attributes: true, attributeFilter: ['data-step-index']});
+    new MutationObserver((records) => {
+        for (const r of records) window.phaseOld.push(r.oldValue);
+    }).observe(player, {attributes: true, attributeOldValue: true,
+                        attributeFilter: ['data-step-index']});
 }"""
+PHASES_SEEN = """() => window.phaseOld.slice(1).concat(
+    [document.getElementById('player').getAttribute('data-step-index')])"""
 
 
 def begin(page: Page, server: Server, back: str = "3", leg: str = "5") -> str:
@@ -67,6 +87,7 @@ def answer_after(page: Page) -> None:
     page.locator('input[name="after_back"][value="2"]').check()
     page.locator('input[name="after_leg"][value="4"]').check()
     page.locator('input[name="worse"][value="no"]').check()
+    page.locator('input[name="spread"][value="no"]').check()
     page.locator("#after-form").get_by_role("button", name="Save").click()
     expect(page.locator("#summary")).to_be_visible()
 
@@ -82,8 +103,7 @@ def test_a_short_session_end_to_end(browser: Browser, fast_server: Server):
     page.get_by_role("button", name="Start").click()
     expect(page.locator("#after")).to_be_visible(timeout=20_000)
 
-    log = page.evaluate("window.phaseLog")
-    indices = [int(entry.split(":")[0]) for entry in log]
+    indices = [int(value) for value in page.evaluate(PHASES_SEEN)]
     assert indices == [step["index"] for step in timeline], "phases out of order or missed"
     spoken = page.evaluate("window.nerveglideSpeech")
     assert spoken[: len(timeline)] == [step["cue"] for step in timeline]

@@ -24,6 +24,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Create or change the database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+safety_app = typer.Typer(
+    help="The safety rules and your current safety verdict.", no_args_is_help=True
+)
+app.add_typer(safety_app, name="safety")
 
 console = Console()
 errors = Console(stderr=True)
@@ -216,6 +220,69 @@ def demo(
     except OSError as exc:
         raise fail(f"cannot write {str(out)!r}: {exc.strerror or exc}", code=1) from None
     console.print(f"wrote {out}", highlight=False)
+
+
+@safety_app.command("rules")
+def safety_rules() -> None:
+    """Print every safety rule: its tier, what it reads, its message and its sources."""
+    from nerveglide.content.loader import default_rules
+    from nerveglide.content.safety_rules import AnswerCondition, CountCondition
+
+    library = default_library()
+    rules = default_rules()
+    console.print(f"[bold]Safety rules[/] (version {rules.version})", highlight=False)
+    table = Table(show_lines=True, expand=True)
+    for column in ("rule", "tier", "reads", "message", "sources"):
+        table.add_column(column)
+    for rule in rules.rules:
+        condition = rule.condition
+        if isinstance(condition, AnswerCondition):
+            reads = f"answer: {rules.question(condition.question).text}"
+        elif isinstance(condition, CountCondition):
+            reads = "sessions: " + ", ".join(
+                f"{rules.setting(n).label} ({rules.setting(n).default} by default)"
+                for n in condition.settings
+            )
+        else:
+            reads = "the latest session"
+        if rule.basis == "operational":
+            reads += f"\nOperational reading: {rule.basis_note}"
+        sources = "; ".join(library.label(c.source) for c in rule.sources)
+        table.add_row(
+            f"{rule.id} v{rule.version}\n{rule.title}", rule.tier, reads, rule.message, sources
+        )
+    console.print(table)
+
+
+@safety_app.command("status")
+def safety_status() -> None:
+    """Print the current safety verdict from the database (and whether screening is due)."""
+    from datetime import UTC, datetime
+
+    from nerveglide.content.loader import default_rules
+    from nerveglide.services.safety import current_verdict, is_screening_due
+    from nerveglide.services.uow import SqlAlchemyUnitOfWork
+    from nerveglide.store import migrate
+    from nerveglide.store.db import make_engine, make_session_factory
+
+    try:
+        url = get_settings().effective_database_url
+        migrate.require_head(url)
+        engine = make_engine(url)
+        rules = default_rules()
+        now = datetime.now(UTC)
+        with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            verdict = current_verdict(uow, rules, now)
+            due = is_screening_due(uow, rules, now)
+        engine.dispose()
+    except NerveglideError as exc:
+        raise fail(exc.message) from None
+    console.print(
+        f"tier: [bold]{verdict.tier}[/]  {rules.tier_text[verdict.tier]}", highlight=False
+    )
+    console.print(f"safety questions due: {'yes' if due else 'no'}", highlight=False)
+    for fired in verdict.fired:
+        console.print(f"- {fired.rule_id} ({fired.tier}): {fired.why}", highlight=False)
 
 
 app.command("session")(session_player.session)

@@ -45,7 +45,8 @@ from rich.table import Table
 from rich.text import Text
 
 from nerveglide.config import Settings, get_settings
-from nerveglide.content.loader import default_library
+from nerveglide.content.loader import default_library, default_rules
+from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import Library
 from nerveglide.domain.events import AREA_SIDES, AREAS, Area, AreaSide, PainArea, StopReported
 from nerveglide.domain.pacing import (
@@ -59,7 +60,8 @@ from nerveglide.domain.pacing import (
     plan_session,
 )
 from nerveglide.domain.program import SETTING, GlideDose, Program, has_hold
-from nerveglide.errors import DatabaseError, InvalidInput, NerveglideError
+from nerveglide.domain.safety import Verdict
+from nerveglide.errors import DatabaseError, InvalidInput, NerveglideError, SafetyStop
 
 if TYPE_CHECKING:  # the services and the store load when a session starts, not with the CLI
     from nerveglide.services.programs import StoredProgram
@@ -420,6 +422,54 @@ def ask_pain(console: Console, source: TerminalInput, question: str) -> int:
         console.print("[prompt.invalid]Please enter a whole number from 0 to 10")
 
 
+SAFETY_BLOCKED = 3  # exit code: a safety rule blocks exercising now
+
+
+def ask_screening(console: Console, source: TerminalInput, rules: RuleSet) -> dict[str, str]:
+    """The red-flag questions, typed: y (yes), n (no) or ? (I'm not sure)."""
+    console.print(
+        "\n[bold]Safety questions[/] (y = yes, n = no, ? = I'm not sure; "
+        "not sure counts as yes, to be safe)"
+    )
+    answers: dict[str, str] = {}
+    for number, question in enumerate(rules.questions, start=1):
+        while True:
+            reply = (
+                Prompt.ask(
+                    f"{number}. {question.text}", console=console, stream=source.stream(console)
+                )
+                .strip()
+                .lower()
+            )
+            value = {
+                "y": "yes",
+                "yes": "yes",
+                "n": "no",
+                "no": "no",
+                "?": "unsure",
+                "not sure": "unsure",
+                "unsure": "unsure",
+            }.get(reply)
+            if value is not None:
+                answers[question.id] = value
+                break
+            console.print("[prompt.invalid]Please answer y, n or ?")
+    return answers
+
+
+def show_block(console: Console, library: Library, rules: RuleSet, verdict: Verdict) -> None:
+    """Why exercising is blocked: each rule that fired, its message and sources."""
+    style = "bold white on red" if verdict.emergency else "bold"
+    console.print(f"\n{rules.tier_text[verdict.tier]}", style=style, highlight=False)
+    by_id = {r.id: r for r in rules.rules}
+    for fired in verdict.fired:
+        if fired.tier not in ("see_doctor", "emergency"):
+            continue
+        sources = "; ".join(library.label(c.source) for c in by_id[fired.rule_id].sources)
+        console.print(f"- {fired.title}: {fired.message} (sources: {sources})", highlight=False)
+    console.print("See /safety/why in the web app, or `nerveglide safety rules`.", highlight=False)
+
+
 def parse_areas(text: str) -> tuple[PainArea, ...]:
     """``"calf left, back middle"`` -> the areas; raises ValueError saying what is wrong."""
     areas: list[PainArea] = []
@@ -467,6 +517,7 @@ class AfterCheck:
     leg: int
     felt_worse: bool
     note: str | None
+    spread: bool = False
 
 
 def ask_after(console: Console, source: TerminalInput) -> AfterCheck:
@@ -485,7 +536,12 @@ def ask_after(console: Console, source: TerminalInput) -> AfterCheck:
             default="",
             show_default=False,
         )
-    return AfterCheck(back, leg, worse, note or None)
+    spread = Confirm.ask(
+        "During the session, did your symptoms spread further down your leg?",
+        console=console,
+        stream=source.stream(console),
+    )
+    return AfterCheck(back, leg, worse, note or None, spread)
 
 
 # --- the live session ----------------------------------------------------------------------
@@ -833,6 +889,27 @@ def _play(
             "h it hurts)",
             highlight=False,
         )
+    from nerveglide.services.safety import (
+        current_verdict,
+        ensure_session_allowed,
+        is_screening_due,
+        record_screening,
+    )
+
+    rules = default_rules()
+    with uow:
+        due = is_screening_due(uow, rules, datetime.now(UTC))
+    if due:
+        answers = ask_screening(console, source, rules)
+        with uow:
+            record_screening(uow, rules, answers, datetime.now(UTC), source="terminal")
+            uow.commit()
+    with uow:
+        try:  # the same guard start_session applies; a refusal is audited
+            ensure_session_allowed(uow, rules, datetime.now(UTC), "session_start:terminal")
+        except SafetyStop:
+            show_block(console, library, rules, current_verdict(uow, rules, datetime.now(UTC)))
+            raise typer.Exit(SAFETY_BLOCKED) from None
     run: Run | None = None
     try:
         console.print("\n[bold]Before the session[/]")
@@ -842,6 +919,7 @@ def _play(
             stored = saved or save_program(uow, program, datetime.now(UTC))
             view = start_session(
                 uow,
+                rules=rules,
                 program=stored,
                 pain_before=PainCheck(back, leg),
                 now=datetime.now(UTC),
@@ -877,6 +955,7 @@ def _play(
                 now=datetime.now(UTC),
                 pain_after=PainCheck(after.back, after.leg),
                 felt_worse=after.felt_worse,
+                spread=after.spread,
                 felt_worse_note=after.note,
             )
             uow.commit()

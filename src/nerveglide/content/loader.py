@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from nerveglide.content.coverage import CoverageMap
+from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import (
     EXERCISE_IDS,
     Citation,
@@ -151,6 +152,26 @@ def load_library(directory: Path = DATA_DIR) -> Library:
         )
     except ValidationError as exc:  # pragma: no cover - the per-file checks catch these first
         raise ContentError("(all files)", "", str(exc.errors()[0]["msg"])) from None
+
+
+def load_rules(directory: Path = DATA_DIR) -> RuleSet:
+    """The safety rules, each citation checked against ``sources.yaml``."""
+    sources = _validate(
+        TypeAdapter(list[Source]), _read_yaml(directory, "sources.yaml"), "sources.yaml"
+    )
+    source_ids = {s.id for s in sources}
+    name = "safety_rules.yaml"
+    rules = _validate(TypeAdapter(RuleSet), _read_yaml(directory, name), name)
+    for path, obj in _walk(rules, ""):
+        if isinstance(obj, Citation) and obj.source not in source_ids:
+            raise ContentError(name, f"{path}.source", f"cites unknown source {obj.source!r}")
+    return rules
+
+
+@functools.cache
+def default_rules() -> RuleSet:
+    """The packaged safety rules, loaded once per process."""
+    return load_rules(DATA_DIR)
 
 
 def load_coverage(directory: Path = DATA_DIR) -> CoverageMap:

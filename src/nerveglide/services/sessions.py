@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast
 
+from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import Library
 from nerveglide.domain.events import EventError, StopReported, check_pain
 from nerveglide.domain.pacing import (
@@ -20,6 +21,7 @@ from nerveglide.domain.pacing import (
 from nerveglide.domain.program import Leg, Program
 from nerveglide.errors import InvalidInput, NotFound
 from nerveglide.services.programs import StoredProgram
+from nerveglide.services.safety import ensure_session_allowed
 from nerveglide.services.uow import AbstractUnitOfWork
 from nerveglide.store.models.exercise_session import (
     ExerciseSessionRow,
@@ -106,6 +108,7 @@ class SessionView:
     pain_after: PainCheck | None
     felt_worse: bool | None
     felt_worse_note: str | None
+    spread: bool | None = None
     repetitions: list[RepView] = field(default_factory=list)
     stops: list[StopView] = field(default_factory=list)
 
@@ -137,6 +140,7 @@ class SessionView:
                 else None
             ),
             "felt_worse": self.felt_worse,
+            "spread": self.spread,
             "repetitions": [
                 {
                     "exercise_id": r.exercise_id,
@@ -186,6 +190,7 @@ def _view(row: ExerciseSessionRow) -> SessionView:
         pain_after=after,
         felt_worse=row.felt_worse,
         felt_worse_note=row.felt_worse_note,
+        spread=row.spread,
         repetitions=[
             RepView(
                 r.exercise_id,
@@ -227,13 +232,19 @@ def _row(
 def start_session(
     uow: AbstractUnitOfWork,
     *,
+    rules: RuleSet,
     program: StoredProgram,
     pain_before: PainCheck,
     now: datetime,
     glides: list[str] | None = None,
-    source: Literal["web", "terminal"] = "web",
+    source: Literal["web", "terminal", "api"] = "web",
 ) -> SessionView:
-    """Begin a session of the program's glides (or the ``glides`` chosen from it)."""
+    """Begin a session of the program's glides (or the ``glides`` chosen from it).
+
+    Every way of starting a session comes through here, so the safety guard can't be
+    bypassed: :class:`~nerveglide.errors.ScreeningDue` when the red-flag questions are due,
+    :class:`~nerveglide.errors.SafetyStop` while a blocking verdict is active."""
+    ensure_session_allowed(uow, rules, now, context=f"session_start:{source}")
     in_program = [g.exercise_id for g in program.program.glides]
     chosen = glides or in_program
     for index, glide in enumerate(chosen):
@@ -349,6 +360,7 @@ def finish_session(
     pain_after: PainCheck | None = None,
     felt_worse: bool | None = None,
     felt_worse_note: str | None = None,
+    spread: bool | None = None,
 ) -> SessionView:
     """End the session (completed, or ended early) and keep the after-check. A session
     stopped because it hurt stays so; its after-check is still kept."""
@@ -362,6 +374,8 @@ def finish_session(
         row.pain_after_leg = pain_after.leg
     if felt_worse is not None:
         row.felt_worse = felt_worse
+    if spread is not None:
+        row.spread = spread
     if felt_worse_note:
         row.felt_worse_note = felt_worse_note.strip()[:2000]
     uow.flush()

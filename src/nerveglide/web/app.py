@@ -15,13 +15,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nerveglide import __version__
 from nerveglide.config import Settings
-from nerveglide.content.loader import CONTENT_VERSION, content_digest, default_library
+from nerveglide.content.loader import (
+    CONTENT_VERSION,
+    content_digest,
+    default_library,
+    default_rules,
+)
 from nerveglide.content.schema import Library
 from nerveglide.errors import InvalidInput, NerveglideError, NotFound, NotPermitted
 from nerveglide.services.content_release import record_content_release
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
-from nerveglide.web.routers import api, pages, program, sessions
+from nerveglide.web.routers import api, pages, program, safety, sessions
 from nerveglide.web.templating import STATIC_DIR, templates
 
 # Every asset is served by the app itself; nothing may load from anywhere else.
@@ -70,11 +75,13 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     )
     app.state.settings = settings
     app.state.library = library
+    app.state.rules = default_rules()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(program.router)
     app.include_router(sessions.router)
+    app.include_router(safety.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

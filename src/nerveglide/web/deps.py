@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from nerveglide.config import Settings
+from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import Library
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 
@@ -15,6 +16,11 @@ from nerveglide.services.uow import SqlAlchemyUnitOfWork
 def get_library(request: Request) -> Library:
     library: Library = request.app.state.library
     return library
+
+
+def get_rules(request: Request) -> RuleSet:
+    rules: RuleSet = request.app.state.rules
+    return rules
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -30,5 +36,6 @@ def get_uow(request: Request) -> Iterator[SqlAlchemyUnitOfWork]:
 
 
 LibraryDep = Annotated[Library, Depends(get_library)]
+RulesDep = Annotated[RuleSet, Depends(get_rules)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 UoWDep = Annotated[SqlAlchemyUnitOfWork, Depends(get_uow)]

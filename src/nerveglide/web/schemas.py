@@ -74,4 +74,7 @@ class FinishIn(_Body):
     status: Literal["completed", "ended_early"]
     pain_after: PainIn | None = None
     felt_worse: bool | None = None
+    spread: bool | None = Field(
+        default=None, description="did symptoms spread further down the leg during the session?"
+    )
     felt_worse_note: str | None = Field(default=None, max_length=2000)

@@ -160,3 +160,23 @@ def test_serve_prints_its_url_and_serves_the_home_page(data_env: dict[str, str])
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_safety_rules_prints_every_rule_with_its_sources():
+    from nerveglide.content.loader import default_rules
+
+    result = run("safety", "rules", env={"COLUMNS": "250"})
+    assert result.returncode == 0, result.stderr
+    for rule in default_rules().rules:
+        assert rule.id in result.stdout
+    assert "Henschke et al. 2013 (Cochrane)" in result.stdout
+    assert "Operational reading" in result.stdout
+
+
+def test_safety_status_reports_the_verdict_and_screening(data_env: dict[str, str]):
+    assert run("safety", "status", env=data_env).returncode == 2  # not migrated yet
+    assert run("db", "upgrade", env=data_env).returncode == 0
+    result = run("safety", "status", env=data_env)
+    assert result.returncode == 0, result.stderr
+    assert "tier: ok" in result.stdout
+    assert "safety questions due: yes" in result.stdout

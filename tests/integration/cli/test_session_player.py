@@ -20,15 +20,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from nerveglide.content.loader import default_library
+from nerveglide.content.loader import default_library, default_rules
 from nerveglide.content.schema import EXERCISE_IDS
 from nerveglide.services.programs import build_program, current_program, save_program
+from nerveglide.services.safety import record_screening
 from nerveglide.services.sessions import SessionView, history
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.db import make_engine, make_session_factory
 from nerveglide.store.migrate import upgrade
 from nerveglide.store.models.exercise_session import ExerciseSessionRow
 from nerveglide.store.models.program import ProgramRow
+from nerveglide.store.models.safety import SafetyVerdictRow
 
 from .tmux import TmuxPane
 
@@ -77,19 +79,36 @@ class Database:
             uow.commit()
         return stored.id
 
+    def screen(self, answers: dict[str, str]) -> None:
+        """Answer the red-flag questions: "no" unless given."""
+        rules = default_rules()
+        given = {q.id: answers.get(q.id, "no") for q in rules.questions}
+        with self.unit_of_work() as uow:
+            record_screening(uow, rules, given, datetime.now(UTC), source="terminal")
+            uow.commit()
+
+    def verdicts(self) -> list[tuple[str, str]]:
+        with self.unit_of_work() as uow:
+            rows = uow.session.execute(select(SafetyVerdictRow.context, SafetyVerdictRow.tier))
+            return [(str(c), str(t)) for c, t in rows]
+
     def current_program_id(self) -> int | None:
         with self.unit_of_work() as uow:
             current = current_program(uow)
         return None if current is None else current.id
 
 
-def _database(tmp_path: Path, *, migrated: bool = True) -> Database:
+def _database(tmp_path: Path, *, migrated: bool = True, screened: bool = True) -> Database:
+    """A temp database; ``screened``: the red-flag questions already answered "no"."""
     data = tmp_path / "data"
     data.mkdir()
     url = f"sqlite:///{data / 'nerveglide.db'}"
+    database = Database(url, {"NERVEGLIDE_DATA_DIR": str(data), "NERVEGLIDE_DATABASE_URL": ""})
     if migrated:
         upgrade(url)
-    return Database(url, {"NERVEGLIDE_DATA_DIR": str(data), "NERVEGLIDE_DATABASE_URL": ""})
+        if screened:
+            database.screen({})
+    return database
 
 
 @pytest.fixture
@@ -198,6 +217,8 @@ def test_a_paced_session_pauses_resumes_finishes_and_saves_every_rep(
     pane.send_line("3")
     pane.wait_for("Did anything feel worse")
     pane.send_line("n")
+    pane.wait_for("spread further down your leg")
+    pane.send_line("n")
     assert pane.exit_code() == 0
     assert "10 of 10" in pane.history()
 
@@ -278,6 +299,8 @@ def test_it_hurts_mid_set_records_the_stop_and_ends_the_session(
     pane.send_line("y")
     pane.wait_for("What felt worse?")
     pane.send_line("a tingling calf")
+    pane.wait_for("spread further down your leg")
+    pane.send_line("y")
     assert pane.exit_code() == 0
     assert "Session stopped: it hurts" in pane.history()
 
@@ -285,6 +308,7 @@ def test_it_hurts_mid_set_records_the_stop_and_ends_the_session(
     assert view.status == "stopped_hurt"
     assert view.felt_worse is True
     assert view.felt_worse_note == "a tingling calf"
+    assert view.spread is True
     assert view.pain_after is not None
     assert (view.pain_after.back, view.pain_after.leg) == (4, 6)
     [stop] = view.stops
@@ -366,7 +390,7 @@ def test_keys_and_answers_can_come_through_a_pipe(db: Database):
     program_id = db.save_program(
         "left", [{"exercise_id": "seated-leg-kick", "dose": "setting", "reps": 4}]
     )
-    result = run([], {**db.env, "NERVEGLIDE_CLOCK_SPEED": "1000"}, stdin="3\n2\n1\n0\nn\n")
+    result = run([], {**db.env, "NERVEGLIDE_CLOCK_SPEED": "1000"}, stdin="3\n2\n1\n0\nn\nn\n")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "stdin is not a terminal" in result.stdout
     assert "Seated leg kicks, left leg, set 1 of 1, rep 4 of 4" in " ".join(result.stdout.split())
@@ -378,3 +402,34 @@ def test_keys_and_answers_can_come_through_a_pipe(db: Database):
     assert (view.pain_after.back, view.pain_after.leg) == (1, 0)
     assert [r.rep_no for r in view.repetitions] == [1, 2, 3, 4]
     assert db.counts() == (1, 1)
+
+
+def test_safety_questions_come_first_and_a_yes_to_cauda_equina_blocks(tmp_path: Path):
+    database = _database(tmp_path, screened=False)
+    database.save_program(
+        "left", [{"exercise_id": "seated-leg-kick", "dose": "setting", "reps": 4}]
+    )
+    # "maybe" is refused; "?" means I'm not sure, which escalates like yes.
+    answers = "maybe\n?\n" + "n\n" * 9
+    result = run([], {**database.env, "NERVEGLIDE_CLOCK_SPEED": "1000"}, stdin=answers)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "Please answer y, n or ?" in result.stdout
+    assert "Call 999" in result.stdout
+    assert "New bladder or bowel problems" in result.stdout
+    assert database.counts() == (1, 0)
+    # Next time no question is asked: the emergency verdict itself blocks.
+    result = run([], {**database.env, "NERVEGLIDE_CLOCK_SPEED": "1000"}, stdin="")
+    assert result.returncode == 3
+    assert "Safety questions" not in result.stdout
+    assert database.counts() == (1, 0)
+
+
+def test_an_active_see_a_doctor_verdict_blocks_the_terminal_player(db: Database):
+    db.save_program("left", [{"exercise_id": "seated-leg-kick", "dose": "setting", "reps": 4}])
+    db.screen({"rf.cancer": "yes"})
+    result = run([], {**db.env, "NERVEGLIDE_CLOCK_SPEED": "1000"}, stdin="3\n2\n")
+    assert result.returncode == 3
+    assert "A history of cancer" in result.stdout
+    assert "Henschke et al. 2013 (Cochrane)" in result.stdout
+    assert db.counts() == (1, 0)
+    assert db.verdicts() == [("screening", "see_doctor"), ("session_start:terminal", "see_doctor")]

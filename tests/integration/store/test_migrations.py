@@ -108,3 +108,43 @@ def test_an_unknown_revision_is_invalid_input(database_url: str) -> None:
 def test_an_unreachable_database_is_a_database_error() -> None:
     with pytest.raises(DatabaseError, match="Connection refused"):
         migrate.current("postgresql://nobody@127.0.0.1:1/nothing")
+
+
+def test_downgrading_the_safety_migration_keeps_sessions_and_their_repetitions(
+    database_url: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO program (id, affected_leg, created_at) VALUES (1, 'left', :t)"),
+                {"t": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO exercise_session (id, program_id, source, glides, started_at,"
+                    " status, pain_before_back, pain_before_leg) VALUES ('s1', 1, 'web', '[]',"
+                    " :t, 'completed', 1, 2)"
+                ),
+                {"t": now},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO session_repetition (session_id, exercise_id, leg, set_no,"
+                    " rep_no, attempt, started_at, ended_at, recorded_at) VALUES ('s1',"
+                    " 'seated-leg-raise', 'left', 1, 1, 1, :t, :t, :t)"
+                ),
+                {"t": now},
+            )
+        migrate.downgrade(database_url, "0002")
+        with engine.connect() as connection:
+            count = connection.execute(text("SELECT COUNT(*) FROM session_repetition")).scalar()
+        assert count == 1
+    finally:
+        engine.dispose()

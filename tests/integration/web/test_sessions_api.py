@@ -24,7 +24,21 @@ def api(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
     migrate.upgrade(database_url)
     settings = get_settings(data_dir=tmp_path, database_url=database_url, env="test")
     with TestClient(create_app(settings)) as client:
+        screen(client)
         yield client
+
+
+def screen(client: TestClient, **answers: str) -> dict[str, Any]:
+    """Answer the red-flag questions: "no" unless given (ids with dots as underscores)."""
+    rules = client.get("/api/safety/rules").json()
+    body = {
+        q["id"]: answers.get(q["id"].replace(".", "_").replace("-", "_"), "no")
+        for q in rules["questions"]
+    }
+    response = client.post("/api/screening", json={"answers": body})
+    assert response.status_code == 200, response.text
+    verdict: dict[str, Any] = response.json()
+    return verdict
 
 
 def make_program(api: TestClient, affected: str = "left", glides=None) -> dict[str, Any]:

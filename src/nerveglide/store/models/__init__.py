@@ -7,12 +7,24 @@ from nerveglide.store.models.exercise_session import (
     StopEventRow,
 )
 from nerveglide.store.models.program import ProgramGlideRow, ProgramRow
+from nerveglide.store.models.safety import (
+    SafetyClearanceRow,
+    SafetySettingRow,
+    SafetyVerdictRow,
+    ScreeningAnswerRow,
+    ScreeningRow,
+)
 
 __all__ = [
     "ContentRelease",
     "ExerciseSessionRow",
     "ProgramGlideRow",
     "ProgramRow",
+    "SafetyClearanceRow",
+    "SafetySettingRow",
+    "SafetyVerdictRow",
+    "ScreeningAnswerRow",
+    "ScreeningRow",
     "SessionRepetitionRow",
     "StopEventRow",
 ]

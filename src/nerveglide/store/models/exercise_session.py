@@ -54,6 +54,7 @@ class ExerciseSessionRow(Base):
     pain_after_leg: Mapped[int | None] = mapped_column(Integer)
     felt_worse: Mapped[bool | None] = mapped_column(Boolean)
     felt_worse_note: Mapped[str | None] = mapped_column(Text)
+    spread: Mapped[bool | None] = mapped_column(Boolean)
     repetitions: Mapped[list[SessionRepetitionRow]] = relationship(
         back_populates="session",
         lazy="selectin",

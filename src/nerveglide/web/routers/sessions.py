@@ -10,10 +10,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import Library
 from nerveglide.domain.events import EventError, PainArea, StopReported
-from nerveglide.errors import InvalidInput, NotFound
+from nerveglide.errors import InvalidInput, NotFound, SafetyStop, ScreeningDue
 from nerveglide.services.programs import StoredProgram, current_program, program_by_id
+from nerveglide.services.safety import current_verdict, is_screening_due
 from nerveglide.services.sessions import (
     PainCheck,
     RepRecord,
@@ -29,7 +31,7 @@ from nerveglide.services.sessions import (
 )
 from nerveglide.services.uow import AbstractUnitOfWork
 from nerveglide.web import views
-from nerveglide.web.deps import LibraryDep, SettingsDep, UoWDep
+from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep, UoWDep
 from nerveglide.web.schemas import FinishIn, RepetitionIn, SessionIn, StopIn
 from nerveglide.web.templating import templates
 
@@ -53,9 +55,25 @@ def _timeline_json(
     ]
 
 
+def _safety_redirect(uow: AbstractUnitOfWork, rules: RuleSet) -> RedirectResponse | None:
+    """Where the person goes instead of a session: the screening, or the safety pages."""
+    now = datetime.now(UTC)
+    if is_screening_due(uow, rules, now):
+        return RedirectResponse("/screening?next=/session", status_code=303)
+    verdict = current_verdict(uow, rules, now)
+    if verdict.blocks_sessions:
+        target = "/safety/emergency" if verdict.emergency else "/safety/why"
+        return RedirectResponse(target, status_code=303)
+    return None
+
+
 @router.get("/session", response_class=HTMLResponse)
-def session_start_page(request: Request, library: LibraryDep, uow: UoWDep) -> HTMLResponse:
+def session_start_page(
+    request: Request, library: LibraryDep, rules: RulesDep, uow: UoWDep
+) -> Response:
     stored = current_program(uow)
+    if stored is not None and (redirect := _safety_redirect(uow, rules)) is not None:
+        return redirect
     return templates.TemplateResponse(
         request,
         "session_start.html",
@@ -69,7 +87,9 @@ def session_start_page(request: Request, library: LibraryDep, uow: UoWDep) -> HT
 
 
 @router.post("/session", response_class=HTMLResponse)
-async def session_start_form(request: Request, library: LibraryDep, uow: UoWDep) -> Response:
+async def session_start_form(
+    request: Request, library: LibraryDep, rules: RulesDep, uow: UoWDep
+) -> Response:
     form = await request.form()
     stored = current_program(uow)
     if stored is None:
@@ -81,8 +101,16 @@ async def session_start_form(request: Request, library: LibraryDep, uow: UoWDep)
         )
         glides = [str(g) for g in form.getlist("glides")]
         view = start_session(
-            uow, program=stored, pain_before=pain, now=datetime.now(UTC), glides=glides or None
+            uow,
+            rules=rules,
+            program=stored,
+            pain_before=pain,
+            now=datetime.now(UTC),
+            glides=glides or None,
         )
+    except (ScreeningDue, SafetyStop):
+        redirect = _safety_redirect(uow, rules)
+        return redirect or RedirectResponse("/safety/why", status_code=303)
     except InvalidInput as exc:
         return templates.TemplateResponse(
             request,
@@ -109,9 +137,19 @@ def _score(raw: object, name: str) -> int:
 
 @router.get("/session/{session_id}", response_class=HTMLResponse)
 def player_page(
-    request: Request, session_id: str, library: LibraryDep, uow: UoWDep, settings: SettingsDep
-) -> HTMLResponse:
+    request: Request,
+    session_id: str,
+    library: LibraryDep,
+    rules: RulesDep,
+    uow: UoWDep,
+    settings: SettingsDep,
+) -> Response:
     view = session_view(uow, session_id)
+    if view.status == "in_progress":
+        verdict = current_verdict(uow, rules, datetime.now(UTC))
+        if verdict.blocks_sessions:  # no carrying on with a session either
+            target = "/safety/emergency" if verdict.emergency else "/safety/why"
+            return RedirectResponse(target, status_code=303)
     stored = _program_of(uow, view)
     exercises = {g: library.exercise(g) for g in view.glides}
     texts = {s.id: s.text for e in exercises.values() for s in e.steps}
@@ -158,12 +196,14 @@ def history_page(request: Request, library: LibraryDep, uow: UoWDep) -> HTMLResp
 
 
 @router.post("/api/sessions", status_code=201)
-def api_start(body: SessionIn, library: LibraryDep, uow: UoWDep) -> dict[str, Any]:
+def api_start(body: SessionIn, library: LibraryDep, rules: RulesDep, uow: UoWDep) -> dict[str, Any]:
     stored = current_program(uow)
     if stored is None:
         raise InvalidInput("program: make your program first (PUT /api/program)")
     view = start_session(
         uow,
+        rules=rules,
+        source="api",
         program=stored,
         pain_before=PainCheck(**body.pain_before.model_dump()),
         now=datetime.now(UTC),
@@ -245,6 +285,7 @@ def api_finish(session_id: str, body: FinishIn, uow: UoWDep) -> dict[str, Any]:
         now=datetime.now(UTC),
         pain_after=PainCheck(**body.pain_after.model_dump()) if body.pain_after else None,
         felt_worse=body.felt_worse,
+        spread=body.spread,
         felt_worse_note=body.felt_worse_note,
     )
     uow.commit()

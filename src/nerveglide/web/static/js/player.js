@@ -378,14 +378,15 @@
     var back = ui.afterForm.querySelector('input[name="after_back"]:checked');
     var leg = ui.afterForm.querySelector('input[name="after_leg"]:checked');
     var worse = ui.afterForm.querySelector('input[name="worse"]:checked');
-    if (!back || !leg || !worse) {
-      ui.afterError.textContent = "Please answer the three questions.";
+    var spread = ui.afterForm.querySelector('input[name="spread"]:checked');
+    if (!back || !leg || !worse || !spread) {
+      ui.afterError.textContent = "Please answer the four questions.";
       ui.afterError.hidden = false;
       return;
     }
     var body = {
       status: finishStatus, pain_after: { back: Number(back.value), leg: Number(leg.value) },
-      felt_worse: worse.value === "yes",
+      felt_worse: worse.value === "yes", spread: spread.value === "yes",
       felt_worse_note: ui.afterForm.elements.worse_note.value || null
     };
     flush();

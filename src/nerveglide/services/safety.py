@@ -1,0 +1,245 @@
+"""Safety use cases: gather the facts, evaluate the rules, record screenings and
+clearances, audit every blocking verdict, and guard the start of every session."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any, Literal, cast
+
+from sqlalchemy import select
+
+from nerveglide.content.safety_rules import Answer, RuleSet
+from nerveglide.domain.safety import (
+    Clearance,
+    SafetyFacts,
+    ScreeningAnswer,
+    SessionFacts,
+    Verdict,
+    evaluate,
+    screening_due,
+)
+from nerveglide.errors import InvalidInput, SafetyStop, ScreeningDue
+from nerveglide.services.uow import AbstractUnitOfWork
+from nerveglide.store.models.exercise_session import ExerciseSessionRow
+from nerveglide.store.models.safety import (
+    SafetyClearanceRow,
+    SafetySettingRow,
+    SafetyVerdictRow,
+    ScreeningAnswerRow,
+    ScreeningRow,
+)
+
+__all__ = [
+    "confirm_seen_doctor",
+    "current_verdict",
+    "ensure_session_allowed",
+    "gather_facts",
+    "is_screening_due",
+    "record_screening",
+    "safety_settings",
+    "set_safety_setting",
+]
+
+ANSWERS: tuple[str, ...] = ("yes", "no", "unsure")
+
+
+def _session(uow: AbstractUnitOfWork) -> Any:
+    return uow.session  # type: ignore[attr-defined]
+
+
+def safety_settings(uow: AbstractUnitOfWork, rules: RuleSet) -> dict[str, int]:
+    values = rules.defaults()
+    for row in _session(uow).scalars(select(SafetySettingRow)):
+        values[row.name] = row.value
+    return values
+
+
+def set_safety_setting(
+    uow: AbstractUnitOfWork, rules: RuleSet, name: str, value: int, now: datetime
+) -> None:
+    try:
+        definition = rules.setting(name)
+    except StopIteration:
+        known = ", ".join(s.name for s in rules.settings)
+        raise InvalidInput(f"name: unknown safety setting {name!r}; known: {known}") from None
+    if not definition.minimum <= value <= definition.maximum:
+        raise InvalidInput(
+            f"{name}: must be from {definition.minimum} to {definition.maximum}; got {value}"
+        )
+    row = _session(uow).get(SafetySettingRow, name)
+    if row is None:
+        _session(uow).add(SafetySettingRow(name=name, value=value, updated_at=now))
+    else:
+        row.value, row.updated_at = value, now
+
+
+def gather_facts(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> SafetyFacts:
+    db = _session(uow)
+    answers = [
+        ScreeningAnswer(a.question_id, cast(Answer, a.answer), a.answered_at)
+        for a in db.scalars(select(ScreeningAnswerRow).order_by(ScreeningAnswerRow.answered_at))
+    ]
+    sessions = [
+        SessionFacts(
+            session_id=s.id,
+            started_at=s.started_at,
+            stopped_hurt=s.status == "stopped_hurt",
+            pain_before_back=s.pain_before_back,
+            pain_before_leg=s.pain_before_leg,
+            pain_after_back=s.pain_after_back,
+            pain_after_leg=s.pain_after_leg,
+            felt_worse=s.felt_worse,
+            spread=s.spread,
+        )
+        for s in db.scalars(
+            select(ExerciseSessionRow)
+            .where(ExerciseSessionRow.status != "in_progress")
+            .order_by(ExerciseSessionRow.started_at)
+        )
+    ]
+    clearances = [
+        Clearance(c.rule_id, c.cleared_at, c.cleared_by)
+        for c in db.scalars(select(SafetyClearanceRow))
+    ]
+    return SafetyFacts(
+        now=now,
+        answers=answers,
+        sessions=sessions,
+        clearances=clearances,
+        settings=safety_settings(uow, rules),
+    )
+
+
+def current_verdict(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Verdict:
+    return evaluate(rules, gather_facts(uow, rules, now))
+
+
+def is_screening_due(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> bool:
+    facts = gather_facts(uow, rules, now)
+    return screening_due(facts.answers, now, facts.settings["screen_interval_days"])
+
+
+def _audit(
+    uow: AbstractUnitOfWork, verdict: Verdict, facts: SafetyFacts, context: str, now: datetime
+) -> None:
+    """Keep a blocking or pausing verdict with everything it read."""
+    if not verdict.blocks_sessions:
+        return
+    inputs: dict[str, Any] = {
+        "now": facts.now.isoformat(),
+        "settings": dict(facts.settings),
+        "answers": [
+            {
+                "question_id": a.question_id,
+                "answer": a.answer,
+                "answered_at": a.answered_at.isoformat(),
+            }
+            for a in facts.answers
+        ],
+        "sessions": [
+            {
+                **{k: v for k, v in asdict(s).items() if k != "started_at"},
+                "started_at": s.started_at.isoformat(),
+            }
+            for s in facts.sessions
+        ],
+        "clearances": [
+            {"rule_id": c.rule_id, "cleared_at": c.cleared_at.isoformat(), "by": c.by}
+            for c in facts.clearances
+        ],
+    }
+    _session(uow).add(
+        SafetyVerdictRow(
+            evaluated_at=now,
+            context=context,
+            tier=verdict.tier,
+            blocking=True,
+            rules_version=verdict.rules_version,
+            fired=[
+                {"rule_id": f.rule_id, "version": f.version, "tier": f.tier, "why": f.why}
+                for f in verdict.fired
+            ],
+            inputs=inputs,
+        )
+    )
+
+
+def record_screening(
+    uow: AbstractUnitOfWork,
+    rules: RuleSet,
+    answers: Mapping[str, str],
+    now: datetime,
+    source: Literal["web", "terminal", "api"] = "web",
+) -> Verdict:
+    """Store every answer with its time, then evaluate; every question must be answered."""
+    known = [q.id for q in rules.questions]
+    missing = [q for q in known if q not in answers]
+    if missing:
+        raise InvalidInput(f"answers: please answer every question; missing {', '.join(missing)}")
+    unknown = [q for q in answers if q not in known]
+    if unknown:
+        raise InvalidInput(f"answers: unknown question {unknown[0]!r}")
+    for question, answer in answers.items():
+        if answer not in ANSWERS:
+            raise InvalidInput(f"answers.{question}: answer yes, no or unsure; got {answer!r}")
+    screening = ScreeningRow(taken_at=now, source=source, rules_version=rules.version)
+    for question in known:
+        screening.answers.append(
+            ScreeningAnswerRow(question_id=question, answer=answers[question], answered_at=now)
+        )
+    _session(uow).add(screening)
+    uow.flush()
+    facts = gather_facts(uow, rules, now)
+    verdict = evaluate(rules, facts)
+    _audit(uow, verdict, facts, "screening", now)
+    return verdict
+
+
+def confirm_seen_doctor(
+    uow: AbstractUnitOfWork,
+    rules: RuleSet,
+    now: datetime,
+    *,
+    by: Literal["person", "clinician"] = "person",
+    note: str | None = None,
+) -> list[str]:
+    """Clear every blocking rule that fires now; returns their ids."""
+    verdict = current_verdict(uow, rules, now)
+    cleared = []
+    for fired in verdict.fired:
+        if fired.tier in ("see_doctor", "emergency"):
+            _session(uow).add(
+                SafetyClearanceRow(
+                    rule_id=fired.rule_id,
+                    rule_version=fired.version,
+                    cleared_at=now,
+                    cleared_by=by,
+                    note=(note or "").strip()[:2000] or None,
+                )
+            )
+            cleared.append(fired.rule_id)
+    uow.flush()
+    return cleared
+
+
+def ensure_session_allowed(
+    uow: AbstractUnitOfWork, rules: RuleSet, now: datetime, context: str
+) -> Verdict:
+    """The guard every way of starting a session passes: screening first when it is due,
+    and no session while a "see a doctor" or "emergency" verdict is active. A refusal is
+    audited and committed before it is raised."""
+    facts = gather_facts(uow, rules, now)
+    if screening_due(facts.answers, now, facts.settings["screen_interval_days"]):
+        raise ScreeningDue()
+    verdict = evaluate(rules, facts)
+    if verdict.blocks_sessions:
+        _audit(uow, verdict, facts, context, now)
+        uow.commit()  # the refusal is kept even though the caller gets an exception
+        titles = "; ".join(f.title for f in verdict.fired if f.tier in ("see_doctor", "emergency"))
+        raise SafetyStop(
+            f"Exercises are paused by a safety rule ({titles}): " + rules.tier_text[verdict.tier],
+            tier=verdict.tier,
+        )
+    return verdict

@@ -1,0 +1,98 @@
+"""Safety records: red-flag screenings and their answers, clearances, the audit of every
+verdict that blocked or paused exercising, and the per-person safety settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from nerveglide.store.base import Base, UTCDateTime
+
+__all__ = [
+    "SafetyClearanceRow",
+    "SafetySettingRow",
+    "SafetyVerdictRow",
+    "ScreeningAnswerRow",
+    "ScreeningRow",
+]
+
+
+class ScreeningRow(Base):
+    __tablename__ = "screening"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    source: Mapped[str] = mapped_column(String(10))
+    rules_version: Mapped[str] = mapped_column(String(40))
+    answers: Mapped[list[ScreeningAnswerRow]] = relationship(
+        back_populates="screening",
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="ScreeningAnswerRow.id",
+    )
+
+
+class ScreeningAnswerRow(Base):
+    """One answer, stored with its time."""
+
+    __tablename__ = "screening_answer"
+    __table_args__ = (CheckConstraint("answer IN ('yes', 'no', 'unsure')", name="answer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    screening_id: Mapped[int] = mapped_column(
+        ForeignKey("screening.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[str] = mapped_column(String(40))
+    answer: Mapped[str] = mapped_column(String(6))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    screening: Mapped[ScreeningRow] = relationship(back_populates="answers")
+
+
+class SafetyClearanceRow(Base):
+    """A blocking rule cleared: the person confirmed seeing a doctor, or a clinician did."""
+
+    __tablename__ = "safety_clearance"
+    __table_args__ = (CheckConstraint("cleared_by IN ('person', 'clinician')", name="cleared_by"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(60))
+    rule_version: Mapped[int] = mapped_column(Integer)
+    cleared_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cleared_by: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class SafetyVerdictRow(Base):
+    """Every verdict that blocked or paused exercising, with what it read."""
+
+    __tablename__ = "safety_verdict"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    context: Mapped[str] = mapped_column(String(30))
+    tier: Mapped[str] = mapped_column(String(12))
+    blocking: Mapped[bool] = mapped_column(Boolean)
+    rules_version: Mapped[str] = mapped_column(String(40))
+    fired: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SafetySettingRow(Base):
+    """A safety setting changed from its default (by the person's clinician, later)."""
+
+    __tablename__ = "safety_setting"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
