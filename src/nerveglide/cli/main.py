@@ -260,7 +260,7 @@ def safety_status() -> None:
     from datetime import UTC, datetime
 
     from nerveglide.content.loader import default_rules
-    from nerveglide.services.safety import current_verdict, is_screening_due
+    from nerveglide.services.safety import current_verdict, is_screening_due, safety_settings
     from nerveglide.services.uow import SqlAlchemyUnitOfWork
     from nerveglide.store import migrate
     from nerveglide.store.db import make_engine, make_session_factory
@@ -274,6 +274,7 @@ def safety_status() -> None:
         with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
             verdict = current_verdict(uow, rules, now)
             due = is_screening_due(uow, rules, now)
+            verdict_settings = safety_settings(uow, rules)
         engine.dispose()
     except NerveglideError as exc:
         raise fail(exc.message) from None
@@ -281,8 +282,40 @@ def safety_status() -> None:
         f"tier: [bold]{verdict.tier}[/]  {rules.tier_text[verdict.tier]}", highlight=False
     )
     console.print(f"safety questions due: {'yes' if due else 'no'}", highlight=False)
+    for setting in rules.settings:
+        value = verdict_settings.get(setting.name, setting.default)
+        mark = "" if value != setting.default else " (default)"
+        console.print(f"setting {setting.name} = {value}{mark}", highlight=False)
     for fired in verdict.fired:
         console.print(f"- {fired.rule_id} ({fired.tier}): {fired.why}", highlight=False)
+
+
+@safety_app.command("set")
+def safety_set(
+    name: Annotated[str, typer.Argument(help="A safety setting, e.g. screen_interval_days.")],
+    value: Annotated[int, typer.Argument(help="Its new value.")],
+) -> None:
+    """Change a safety setting for this installation (a clinician's choice; each rule
+    names the settings it reads: see `nerveglide safety rules`)."""
+    from datetime import UTC, datetime
+
+    from nerveglide.content.loader import default_rules
+    from nerveglide.services.safety import set_safety_setting
+    from nerveglide.services.uow import SqlAlchemyUnitOfWork
+    from nerveglide.store import migrate
+    from nerveglide.store.db import make_engine, make_session_factory
+
+    try:
+        url = get_settings().effective_database_url
+        migrate.require_head(url)
+        engine = make_engine(url)
+        with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            set_safety_setting(uow, default_rules(), name, value, datetime.now(UTC))
+            uow.commit()
+        engine.dispose()
+    except NerveglideError as exc:
+        raise fail(exc.message) from None
+    console.print(f"{name} = {value}", highlight=False)
 
 
 app.command("session")(session_player.session)

@@ -180,3 +180,17 @@ def test_safety_status_reports_the_verdict_and_screening(data_env: dict[str, str
     assert result.returncode == 0, result.stderr
     assert "tier: ok" in result.stdout
     assert "safety questions due: yes" in result.stdout
+
+
+def test_safety_set_changes_a_setting_within_its_bounds(data_env: dict[str, str]):
+    assert run("db", "upgrade", env=data_env).returncode == 0
+    result = run("safety", "set", "screen_interval_days", "14", env=data_env)
+    assert result.returncode == 0, result.stderr
+    assert "setting screen_interval_days = 14\n" in run("safety", "status", env=data_env).stdout
+    refused = run("safety", "set", "screen_interval_days", "0", env=data_env)
+    assert refused.returncode == 2
+    assert "must be from 1 to 90" in refused.stderr
+    unknown = run("safety", "set", "bedtime", "3", env=data_env)
+    assert unknown.returncode == 2
+    assert "unknown safety setting 'bedtime'" in unknown.stderr
+    assert "setting screen_interval_days = 14\n" in run("safety", "status", env=data_env).stdout

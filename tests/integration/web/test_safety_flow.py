@@ -206,3 +206,21 @@ def test_a_program_needs_no_screening_but_a_session_does(app_db):
         client.put("/api/program", json={"affected_leg": "left", "glides": [RAISE_000]}).status_code
         == 200
     )
+
+
+def test_history_marks_worse_after_exercise_and_stops(app_db):
+    client, _ = app_db
+    make_program(client)
+    screen(client)
+    session = client.post("/api/sessions", json=PAIN).json()
+    client.post(
+        f"/api/sessions/{session['id']}/finish",
+        json={
+            "status": "completed",
+            "pain_after": {"back": 3, "leg": 6},
+            "felt_worse": False,
+            "spread": False,
+        },
+    )
+    page = client.get("/sessions").text
+    assert '<li class="worse-after">worse after exercise</li>' in page
