@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +17,9 @@ from nerveglide.config import get_settings
 from nerveglide.content.loader import default_library
 from nerveglide.content.schema import Exercise, Item, Library
 from nerveglide.errors import NerveglideError
+
+if TYPE_CHECKING:
+    from nerveglide.services.uow import SqlAlchemyUnitOfWork
 
 app = typer.Typer(
     name="nerveglide",
@@ -222,6 +228,29 @@ def demo(
     console.print(f"wrote {out}", highlight=False)
 
 
+@contextmanager
+def unit_of_work() -> Iterator[SqlAlchemyUnitOfWork]:
+    """A unit of work on the configured database, which must be migrated; settings and
+    database problems end the command with their message (exit 2)."""
+    from nerveglide.services.uow import SqlAlchemyUnitOfWork
+    from nerveglide.store import migrate
+    from nerveglide.store.db import make_engine, make_session_factory
+
+    try:
+        url = get_settings().effective_database_url
+        migrate.require_head(url)
+        engine = make_engine(url)
+    except NerveglideError as exc:
+        raise fail(exc.message) from None
+    try:
+        with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            yield uow
+    except NerveglideError as exc:
+        raise fail(exc.message) from None
+    finally:
+        engine.dispose()
+
+
 @safety_app.command("rules")
 def safety_rules() -> None:
     """Print every safety rule: its tier, what it reads, its message and its sources."""
@@ -257,27 +286,15 @@ def safety_rules() -> None:
 @safety_app.command("status")
 def safety_status() -> None:
     """Print the current safety verdict from the database (and whether screening is due)."""
-    from datetime import UTC, datetime
-
     from nerveglide.content.loader import default_rules
     from nerveglide.services.safety import current_verdict, is_screening_due, safety_settings
-    from nerveglide.services.uow import SqlAlchemyUnitOfWork
-    from nerveglide.store import migrate
-    from nerveglide.store.db import make_engine, make_session_factory
 
-    try:
-        url = get_settings().effective_database_url
-        migrate.require_head(url)
-        engine = make_engine(url)
-        rules = default_rules()
-        now = datetime.now(UTC)
-        with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
-            verdict = current_verdict(uow, rules, now)
-            due = is_screening_due(uow, rules, now)
-            verdict_settings = safety_settings(uow, rules)
-        engine.dispose()
-    except NerveglideError as exc:
-        raise fail(exc.message) from None
+    rules = default_rules()
+    now = datetime.now(UTC)
+    with unit_of_work() as uow:
+        verdict = current_verdict(uow, rules, now)
+        due = is_screening_due(uow, rules, now)
+        verdict_settings = safety_settings(uow, rules)
     console.print(
         f"tier: [bold]{verdict.tier}[/]  {rules.tier_text[verdict.tier]}", highlight=False
     )
@@ -297,24 +314,12 @@ def safety_set(
 ) -> None:
     """Change a safety setting for this installation (a clinician's choice; each rule
     names the settings it reads: see `nerveglide safety rules`)."""
-    from datetime import UTC, datetime
-
     from nerveglide.content.loader import default_rules
     from nerveglide.services.safety import set_safety_setting
-    from nerveglide.services.uow import SqlAlchemyUnitOfWork
-    from nerveglide.store import migrate
-    from nerveglide.store.db import make_engine, make_session_factory
 
-    try:
-        url = get_settings().effective_database_url
-        migrate.require_head(url)
-        engine = make_engine(url)
-        with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
-            set_safety_setting(uow, default_rules(), name, value, datetime.now(UTC))
-            uow.commit()
-        engine.dispose()
-    except NerveglideError as exc:
-        raise fail(exc.message) from None
+    with unit_of_work() as uow:
+        set_safety_setting(uow, default_rules(), name, value, datetime.now(UTC))
+        uow.commit()
     console.print(f"{name} = {value}", highlight=False)
 
 

@@ -13,7 +13,7 @@ the answer goes back to "no" and later returns to "yes" or "not sure".
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -172,21 +172,26 @@ def _count_fires(
     ) is not None
 
 
+def _last_n_all(
+    sessions: list[SessionFacts], n: int, answer: Callable[[SessionFacts], bool | None]
+) -> bool:
+    """The last ``n`` sessions where the question was answered all answered yes."""
+    asked = [s for s in sessions if answer(s) is not None]
+    tail = asked[-n:]
+    return len(tail) == n and all(answer(s) for s in tail)
+
+
 def _count_why(
     rules: RuleSet, condition: CountCondition, facts: SafetyFacts, sessions: list[SessionFacts]
 ) -> str | None:
     if condition.kind == "worse_after":
         n = _setting(rules, facts, "worse_after_sessions")
-        asked = [s for s in sessions if s.worse_after is not None]
-        tail = asked[-n:]
-        if len(tail) == n and all(s.worse_after for s in tail):
+        if _last_n_all(sessions, n, lambda s: s.worse_after):
             return f"Pain after the session was higher than before it in your last {n} session(s)."
         return None
     if condition.kind == "felt_worse":
         n = _setting(rules, facts, "felt_worse_sessions")
-        asked = [s for s in sessions if s.felt_worse is not None]
-        tail = asked[-n:]
-        if len(tail) == n and all(s.felt_worse for s in tail):
+        if _last_n_all(sessions, n, lambda s: s.felt_worse):
             return f'You answered "yes, something felt worse" after your last {n} session(s).'
         return None
     if condition.kind == "hurt_stops":
