@@ -8,8 +8,6 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import select
-
 from nerveglide.content.safety_rules import Answer, RuleSet
 from nerveglide.domain.safety import (
     Clearance,
@@ -22,7 +20,6 @@ from nerveglide.domain.safety import (
 )
 from nerveglide.errors import InvalidInput, SafetyStop, ScreeningDue
 from nerveglide.services.uow import AbstractUnitOfWork
-from nerveglide.store.models.exercise_session import ExerciseSessionRow
 from nerveglide.store.models.safety import (
     SafetyClearanceRow,
     SafetySettingRow,
@@ -45,13 +42,9 @@ __all__ = [
 ANSWERS: tuple[str, ...] = ("yes", "no", "unsure")
 
 
-def _session(uow: AbstractUnitOfWork) -> Any:
-    return uow.session  # type: ignore[attr-defined]
-
-
 def safety_settings(uow: AbstractUnitOfWork, rules: RuleSet) -> dict[str, int]:
     values = rules.defaults()
-    for row in _session(uow).scalars(select(SafetySettingRow)):
+    for row in uow.safety.settings():
         values[row.name] = row.value
     return values
 
@@ -68,18 +61,17 @@ def set_safety_setting(
         raise InvalidInput(
             f"{name}: must be from {definition.minimum} to {definition.maximum}; got {value}"
         )
-    row = _session(uow).get(SafetySettingRow, name)
+    row = uow.safety.setting(name)
     if row is None:
-        _session(uow).add(SafetySettingRow(name=name, value=value, updated_at=now))
+        uow.safety.add(SafetySettingRow(name=name, value=value, updated_at=now))
     else:
         row.value, row.updated_at = value, now
 
 
 def gather_facts(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> SafetyFacts:
-    db = _session(uow)
     answers = [
         ScreeningAnswer(a.question_id, cast(Answer, a.answer), a.answered_at)
-        for a in db.scalars(select(ScreeningAnswerRow).order_by(ScreeningAnswerRow.answered_at))
+        for a in uow.safety.answers()
     ]
     sessions = [
         SessionFacts(
@@ -93,16 +85,9 @@ def gather_facts(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Safe
             felt_worse=s.felt_worse,
             spread=s.spread,
         )
-        for s in db.scalars(
-            select(ExerciseSessionRow)
-            .where(ExerciseSessionRow.status != "in_progress")
-            .order_by(ExerciseSessionRow.started_at)
-        )
+        for s in uow.safety.ended_sessions()
     ]
-    clearances = [
-        Clearance(c.rule_id, c.cleared_at, c.cleared_by)
-        for c in db.scalars(select(SafetyClearanceRow))
-    ]
+    clearances = [Clearance(c.rule_id, c.cleared_at, c.cleared_by) for c in uow.safety.clearances()]
     return SafetyFacts(
         now=now,
         answers=answers,
@@ -150,7 +135,7 @@ def _audit(
             for c in facts.clearances
         ],
     }
-    _session(uow).add(
+    uow.safety.add(
         SafetyVerdictRow(
             evaluated_at=now,
             context=context,
@@ -189,7 +174,7 @@ def record_screening(
         screening.answers.append(
             ScreeningAnswerRow(question_id=question, answer=answers[question], answered_at=now)
         )
-    _session(uow).add(screening)
+    uow.safety.add(screening)
     uow.flush()
     facts = gather_facts(uow, rules, now)
     verdict = evaluate(rules, facts)
@@ -210,7 +195,7 @@ def confirm_seen_doctor(
     cleared = []
     for fired in verdict.fired:
         if fired.tier in ("see_doctor", "emergency"):
-            _session(uow).add(
+            uow.safety.add(
                 SafetyClearanceRow(
                     rule_id=fired.rule_id,
                     rule_version=fired.version,

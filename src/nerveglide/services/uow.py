@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Self
 from nerveglide.store.db import SessionFactory, database_errors
 from nerveglide.store.repositories.content_release import ContentReleaseRepository
 from nerveglide.store.repositories.programs import ProgramRepository
+from nerveglide.store.repositories.safety import SafetyRepository
 from nerveglide.store.repositories.sessions import SessionRepository
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class AbstractUnitOfWork(abc.ABC):
     content_releases: ContentReleaseRepository
     programs: ProgramRepository
     sessions: SessionRepository
+    safety: SafetyRepository
 
     def __enter__(self) -> Self:
         return self
@@ -86,6 +88,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.content_releases = ContentReleaseRepository(self._session)
         self.programs = ProgramRepository(self._session)
         self.sessions = SessionRepository(self._session)
+        self.safety = SafetyRepository(self._session)
         return super().__enter__()
 
     def __exit__(
