@@ -10,7 +10,7 @@ catch typing mistakes, they are not clinical limits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Literal
 
 from nerveglide.content.schema import Dose, Exercise
@@ -229,15 +229,3 @@ def default_dose(exercise: Exercise, affected: AffectedLeg) -> GlideDose:
     """The first source's dose at its lowest numbers, or the settings' starting values."""
     dose = exercise.doses[0].id if exercise.doses else SETTING
     return choose_dose(exercise, affected, dose=dose)
-
-
-def with_affected(
-    program: Program, affected: AffectedLeg, exercises: dict[str, Exercise]
-) -> Program:
-    """The same doses for a different affected leg (legs recomputed per source)."""
-    glides = []
-    for glide in program.glides:
-        exercise = exercises[glide.exercise_id]
-        source = next((d for d in exercise.doses if d.id == glide.dose), None)
-        glides.append(replace(glide, legs=legs_for(affected, source)))
-    return Program(affected=affected, glides=tuple(glides))
