@@ -8,6 +8,7 @@
 ``NERVEGLIDE_HOST``            address to serve on (``127.0.0.1``)
 ``NERVEGLIDE_PORT``            port to serve on (``8000``)
 ``NERVEGLIDE_CLOCK_SPEED``     the session player's clock rate (``1``; tests speed it up)
+``NERVEGLIDE_TIMEZONE``        your time zone, for what "today" is (``UTC``)
 ``NERVEGLIDE_SECRET_KEY``      signs sessions; required (and not ``changethis``) in prod
 =============================  ====================================================
 
@@ -25,8 +26,10 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
@@ -143,6 +146,24 @@ class Settings(BaseSettings):
     #: How fast the session player's clock runs: 1 is real time. Tests run sessions at
     #: 20x or more through the very same code; nobody exercises at anything but 1.
     clock_speed: float = Field(default=1.0, gt=0, le=1000)
+    #: The person's time zone (IANA name): what "today" is for the diary.
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/London)"
+            ) from None
+        return value
+
+    def today(self, now: datetime) -> date:
+        """The date in the person's time zone."""
+        return now.astimezone(ZoneInfo(self.timezone)).date()
+
     secret_key: SecretStr = SecretStr("")
 
     @classmethod

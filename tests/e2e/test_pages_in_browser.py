@@ -21,6 +21,14 @@ PAGES = {
     "notice": "/notice",
     "sources": "/sources",
     "not-found": "/no-such-page",
+    "program": "/program",
+    "session": "/session",
+    "history": "/sessions",
+    "diary": "/diary",
+    "screening": "/screening",
+    "safety-rules": "/safety/rules",
+    "safety-why": "/safety/why",
+    "safety-emergency": "/safety/emergency",
     **{e: f"/exercises/{e}" for e in EXERCISE_IDS},
 }
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"

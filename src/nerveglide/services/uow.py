@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Self
 
 from nerveglide.store.db import SessionFactory, database_errors
 from nerveglide.store.repositories.content_release import ContentReleaseRepository
+from nerveglide.store.repositories.diary import DiaryRepository
 from nerveglide.store.repositories.programs import ProgramRepository
 from nerveglide.store.repositories.safety import SafetyRepository
 from nerveglide.store.repositories.sessions import SessionRepository
@@ -37,6 +38,7 @@ class AbstractUnitOfWork(abc.ABC):
     programs: ProgramRepository
     sessions: SessionRepository
     safety: SafetyRepository
+    diary: DiaryRepository
 
     def __enter__(self) -> Self:
         return self
@@ -89,6 +91,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.programs = ProgramRepository(self._session)
         self.sessions = SessionRepository(self._session)
         self.safety = SafetyRepository(self._session)
+        self.diary = DiaryRepository(self._session)
         return super().__enter__()
 
     def __exit__(

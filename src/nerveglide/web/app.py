@@ -26,7 +26,7 @@ from nerveglide.errors import InvalidInput, NerveglideError, NotFound, NotPermit
 from nerveglide.services.content_release import record_content_release
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
-from nerveglide.web.routers import api, pages, program, safety, sessions
+from nerveglide.web.routers import api, diary, pages, program, safety, sessions
 from nerveglide.web.templating import STATIC_DIR, templates
 
 # Every asset is served by the app itself; nothing may load from anywhere else.
@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(program.router)
     app.include_router(sessions.router)
     app.include_router(safety.router)
+    app.include_router(diary.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -1,6 +1,7 @@
 """Every table; importing this module registers them all on ``Base.metadata``."""
 
 from nerveglide.store.models.content_release import ContentRelease
+from nerveglide.store.models.diary import DiaryEntryRow
 from nerveglide.store.models.exercise_session import (
     ExerciseSessionRow,
     SessionRepetitionRow,
@@ -17,6 +18,7 @@ from nerveglide.store.models.safety import (
 
 __all__ = [
     "ContentRelease",
+    "DiaryEntryRow",
     "ExerciseSessionRow",
     "ProgramGlideRow",
     "ProgramRow",
