@@ -27,6 +27,7 @@ SafetySettingName = Literal[
     "hurt_stops",
     "hurt_window",
     "no_better_weeks",
+    "diary_days",
 ]
 
 
@@ -52,7 +53,7 @@ class AnswerCondition(_Model):
 class CountCondition(_Model):
     """Fires on a pattern across sessions; its numbers are settings."""
 
-    kind: Literal["worse_after", "felt_worse", "hurt_stops", "no_better"]
+    kind: Literal["worse_after", "felt_worse", "hurt_stops", "no_better", "diary_trend"]
     settings: list[SafetySettingName] = Field(min_length=1)
 
 

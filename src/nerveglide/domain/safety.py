@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from nerveglide.content.safety_rules import (
     TIER_ORDER,
@@ -67,6 +67,14 @@ class SessionFacts:
 
 
 @dataclass(frozen=True)
+class DiaryFacts:
+    """One day's diary, as the rules read it."""
+
+    entry_date: date
+    leg_pain: int
+
+
+@dataclass(frozen=True)
 class Clearance:
     rule_id: str
     cleared_at: datetime
@@ -80,6 +88,7 @@ class SafetyFacts:
     sessions: Sequence[SessionFacts] = ()
     clearances: Sequence[Clearance] = ()
     settings: Mapping[str, int] = field(default_factory=dict)
+    diary: Sequence[DiaryFacts] = ()
 
 
 @dataclass(frozen=True)
@@ -202,6 +211,8 @@ def _count_why(
         if stops >= count:
             return f"{stops} of your last {len(recent)} session(s) stopped because it hurt."
         return None
+    if condition.kind == "diary_trend":
+        return _diary_trend(rules, facts, sessions)
     # no_better
     weeks = _setting(rules, facts, "no_better_weeks")
     with_leg = [
@@ -216,6 +227,29 @@ def _count_why(
         return (
             f"Leg pain before your latest session ({last_leg}/10) is no lower than "
             f"before your first ({first_leg}/10), {weeks}+ weeks apart."
+        )
+    return None
+
+
+#: The minimal important change of a 0-10 pain rating (Ostelo et al. 2008): 2 points.
+NRS_MIC = 2
+
+
+def _diary_trend(rules: RuleSet, facts: SafetyFacts, sessions: list[SessionFacts]) -> str | None:
+    days = _setting(rules, facts, "diary_days")
+    since = facts.now.date() - timedelta(days=days - 1)
+    window = sorted((d for d in facts.diary if d.entry_date >= since), key=lambda d: d.entry_date)
+    if len(window) < 4:
+        return None
+    if not any(s.started_at.date() >= since for s in sessions):
+        return None  # the trend counts only while exercising
+    half = len(window) // 2
+    earlier = sum(d.leg_pain for d in window[:half]) / half
+    later = sum(d.leg_pain for d in window[half:]) / (len(window) - half)
+    if later - earlier >= NRS_MIC:
+        return (
+            f"Average leg pain in your diary rose from {earlier:.1f} to {later:.1f} over the "
+            f"last {days} days, while you did the glides."
         )
     return None
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
 from nerveglide.content.safety_rules import Answer, RuleSet
 from nerveglide.domain.safety import (
     Clearance,
+    DiaryFacts,
     SafetyFacts,
     ScreeningAnswer,
     SessionFacts,
@@ -19,6 +20,7 @@ from nerveglide.domain.safety import (
     screening_due,
 )
 from nerveglide.errors import InvalidInput, SafetyStop, ScreeningDue
+from nerveglide.services.diary import diary_between
 from nerveglide.services.uow import AbstractUnitOfWork
 from nerveglide.store.models.safety import (
     SafetyClearanceRow,
@@ -88,8 +90,14 @@ def gather_facts(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Safe
         for s in uow.safety.ended_sessions()
     ]
     clearances = [Clearance(c.rule_id, c.cleared_at, c.cleared_by) for c in uow.safety.clearances()]
+    recent = now.date() - timedelta(days=60)
+    diary = [
+        DiaryFacts(entry.entry_date, entry.leg_pain)
+        for entry in diary_between(uow, recent, now.date() + timedelta(days=1))
+    ]
     return SafetyFacts(
         now=now,
+        diary=diary,
         answers=answers,
         sessions=sessions,
         clearances=clearances,

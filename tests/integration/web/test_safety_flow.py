@@ -224,3 +224,33 @@ def test_history_marks_worse_after_exercise_and_stops(app_db):
     )
     page = client.get("/sessions").text
     assert '<li class="worse-after">worse after exercise</li>' in page
+
+
+def test_a_diary_rising_while_exercising_pauses_sessions(app_db):
+    """Diary entries can only be written for today, so the history is written to the
+    database as earlier days would have left it."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine, text
+
+    client, url = app_db
+    make_program(client)
+    screen(client)
+    session = client.post("/api/sessions", json=PAIN).json()
+    client.post(f"/api/sessions/{session['id']}/finish", json={"status": "completed"})
+    today = datetime.now(UTC).date()
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for days_ago, leg in zip(range(6, -1, -1), (3, 3, 3, 5, 6, 6, 6), strict=True):
+            connection.execute(
+                text(
+                    "INSERT INTO diary_entry (entry_date, saved_at, back_pain, leg_pain,"
+                    " numbness, weakness, reach, sleep_disturbed) VALUES (:d, :s, 2, :leg,"
+                    " 'none', 'none', '{}', false)"
+                ),
+                {"d": today - timedelta(days=days_ago), "s": datetime.now(UTC), "leg": leg},
+            )
+    engine.dispose()
+    state = client.get("/api/safety").json()
+    assert "worsens.diary-trend" in [f["rule_id"] for f in state["fired"]]
+    assert client.post("/api/sessions", json=PAIN).status_code == 403

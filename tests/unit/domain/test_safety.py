@@ -14,6 +14,7 @@ from nerveglide.content.safety_rules import TIER_ORDER, AnswerCondition
 from nerveglide.content.schema import SEED_FILES
 from nerveglide.domain.safety import (
     Clearance,
+    DiaryFacts,
     SafetyFacts,
     ScreeningAnswer,
     SessionFacts,
@@ -161,10 +162,38 @@ def test_session_rules_do_not_fire(sessions, rule_id):
     assert rule_id not in fired_ids(SafetyFacts(now=NOW, answers=answers(), sessions=sessions))
 
 
+def diary(*leg_pains: int) -> list[DiaryFacts]:
+    """One entry a day, the last one today."""
+    start = NOW.date() - timedelta(days=len(leg_pains) - 1)
+    return [DiaryFacts(start + timedelta(days=i), pain) for i, pain in enumerate(leg_pains)]
+
+
+RECENT = [SessionFacts("recent", NOW - timedelta(days=2))]
+DIARY_CASES = [
+    # (diary, sessions, fires)
+    (diary(3, 3, 3, 5, 5, 6, 6), RECENT, True),
+    (diary(3, 3, 4, 4, 4, 4), RECENT, False),  # up by less than 2 points
+    (diary(3, 3, 3, 5, 5, 6, 6), [], False),  # not while exercising
+    (diary(3, 6, 7), RECENT, False),  # too few entries
+    (diary(6, 6, 6, 5, 3, 3, 3), RECENT, False),  # going down
+]
+
+
+@pytest.mark.parametrize(("entries", "sessions", "fires"), DIARY_CASES)
+def test_leg_pain_trending_up_in_the_diary_while_exercising(entries, sessions, fires):
+    facts = SafetyFacts(now=NOW, answers=answers(), sessions=sessions, diary=entries)
+    verdict = evaluate(RULES, facts)
+    assert ("worsens.diary-trend" in {f.rule_id for f in verdict.fired}) is fires
+    if fires:
+        assert verdict.tier == "see_doctor"
+
+
 def test_every_session_rule_has_a_firing_and_a_non_firing_case():
     session_rules = {r.id for r in RULES.rules if not isinstance(r.condition, AnswerCondition)}
-    assert {case[2] for case in SESSION_CASES} == session_rules
-    assert {case[1] for case in NOT_FIRING} == session_rules
+    diary_rule = {"worsens.diary-trend"}
+    assert {case[2] for case in SESSION_CASES} | diary_rule == session_rules
+    assert {case[1] for case in NOT_FIRING} | diary_rule == session_rules
+    assert {fires for *_, fires in DIARY_CASES} == {True, False}
 
 
 def test_a_person_clearance_silences_an_answer_rule_until_the_answer_changes():
