@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from nerveglide.content.coverage import CoverageMap
+from nerveglide.content.questionnaire import Questionnaire, QuestionnaireProblem
 from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import (
     EXERCISE_IDS,
@@ -199,3 +200,84 @@ def content_digest(directory: Path = DATA_DIR) -> str:
 def default_library() -> Library:
     """The packaged content, loaded once per process."""
     return load_library(DATA_DIR)
+
+
+QUESTIONNAIRE_DIR = DATA_DIR / "questionnaires"
+
+
+def _questionnaire_name(path: Path) -> tuple[Path, str]:
+    """(directory, name) for ``path``: packaged files are named from the data directory
+    (``questionnaires/roland-morris.yaml``); any other file by its own name."""
+    try:
+        relative = path.resolve().relative_to(DATA_DIR.resolve())
+    except ValueError:
+        return path.parent, path.name
+    return DATA_DIR, relative.as_posix()
+
+
+def _validate_questionnaire(data: Any, name: str) -> Questionnaire:
+    try:
+        return Questionnaire.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        error = first.get("ctx", {}).get("error")
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        if isinstance(error, QuestionnaireProblem):
+            field = ".".join(part for part in (where, error.field) if part)
+            raise ContentError(name, field, f"{error.problem}{more}") from None
+        raise ContentError(name, where or "(top level)", f"{first['msg']}{more}") from None
+
+
+def _read_questionnaire(
+    directory: Path, name: str, source_ids: set[str], stem: str
+) -> Questionnaire:
+    questionnaire = _validate_questionnaire(_read_yaml(directory, name), name)
+    if questionnaire.id != stem:
+        raise ContentError(name, "id", f"is {questionnaire.id!r}; the file name says {stem!r}")
+    own: set[str] = set()
+    for index, source in enumerate(questionnaire.extra_sources):
+        if source.id in source_ids or source.id in own:
+            raise ContentError(
+                name, f"extra_sources.{index}.id", f"source id {source.id!r} is already defined"
+            )
+        own.add(source.id)
+    known = source_ids | own
+    for path, obj in _walk(questionnaire, ""):
+        if isinstance(obj, Citation) and obj.source not in known:
+            raise ContentError(name, f"{path}.source", f"cites unknown source {obj.source!r}")
+    return questionnaire
+
+
+def _source_ids(sources_file: Path) -> set[str]:
+    sources = _validate(
+        TypeAdapter(list[Source]),
+        _read_yaml(sources_file.parent, sources_file.name),
+        sources_file.name,
+    )
+    return {s.id for s in sources}
+
+
+def load_questionnaire(
+    path: Path, *, sources_file: Path = DATA_DIR / "sources.yaml"
+) -> Questionnaire:
+    """Load and validate one questionnaire file (a packaged one, or a clinic's own, such
+    as a licensed instrument), its citations checked against ``sources_file`` and the
+    file's own ``extra_sources``. Errors name the file and the field."""
+    directory, name = _questionnaire_name(path)
+    return _read_questionnaire(directory, name, _source_ids(sources_file), path.stem)
+
+
+def load_questionnaires(
+    directory: Path = QUESTIONNAIRE_DIR, *, sources_file: Path = DATA_DIR / "sources.yaml"
+) -> list[Questionnaire]:
+    """Every ``*.yaml`` questionnaire in ``directory``, sorted by file name; each file's
+    ``id`` is its file name, so ids are unique. Errors name the file and the field."""
+    source_ids = _source_ids(sources_file)
+    out: list[Questionnaire] = []
+    for path in sorted(directory.glob("*.yaml")):
+        name = f"{directory.name}/{path.name}"
+        out.append(_read_questionnaire(directory.parent, name, source_ids, path.stem))
+    if not out:
+        raise ContentError(directory.name, "", "no questionnaire files found")
+    return out
