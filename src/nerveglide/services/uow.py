@@ -22,6 +22,7 @@ from nerveglide.store.db import SessionFactory, database_errors
 from nerveglide.store.repositories.content_release import ContentReleaseRepository
 from nerveglide.store.repositories.diary import DiaryRepository
 from nerveglide.store.repositories.programs import ProgramRepository
+from nerveglide.store.repositories.questionnaires import QuestionnaireRepository
 from nerveglide.store.repositories.safety import SafetyRepository
 from nerveglide.store.repositories.sessions import SessionRepository
 
@@ -39,6 +40,7 @@ class AbstractUnitOfWork(abc.ABC):
     sessions: SessionRepository
     safety: SafetyRepository
     diary: DiaryRepository
+    questionnaires: QuestionnaireRepository
 
     def __enter__(self) -> Self:
         return self
@@ -92,6 +94,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.sessions = SessionRepository(self._session)
         self.safety = SafetyRepository(self._session)
         self.diary = DiaryRepository(self._session)
+        self.questionnaires = QuestionnaireRepository(self._session)
         return super().__enter__()
 
     def __exit__(

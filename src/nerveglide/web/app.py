@@ -20,13 +20,22 @@ from nerveglide.content.loader import (
     content_digest,
     default_library,
     default_rules,
+    load_questionnaires,
 )
 from nerveglide.content.schema import Library
 from nerveglide.errors import InvalidInput, NerveglideError, NotFound, NotPermitted
 from nerveglide.services.content_release import record_content_release
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
-from nerveglide.web.routers import api, diary, pages, program, safety, sessions
+from nerveglide.web.routers import (
+    api,
+    diary,
+    pages,
+    program,
+    questionnaires,
+    safety,
+    sessions,
+)
 from nerveglide.web.templating import STATIC_DIR, templates
 
 # Every asset is served by the app itself; nothing may load from anywhere else.
@@ -76,6 +85,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.state.settings = settings
     app.state.library = library
     app.state.rules = default_rules()
+    app.state.questionnaires = load_questionnaires()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
@@ -83,6 +93,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(sessions.router)
     app.include_router(safety.router)
     app.include_router(diary.router)
+    app.include_router(questionnaires.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

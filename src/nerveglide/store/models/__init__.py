@@ -8,6 +8,10 @@ from nerveglide.store.models.exercise_session import (
     StopEventRow,
 )
 from nerveglide.store.models.program import ProgramGlideRow, ProgramRow
+from nerveglide.store.models.questionnaire import (
+    QuestionnaireResponseRow,
+    QuestionnaireScheduleRow,
+)
 from nerveglide.store.models.safety import (
     SafetyClearanceRow,
     SafetySettingRow,
@@ -22,6 +26,8 @@ __all__ = [
     "ExerciseSessionRow",
     "ProgramGlideRow",
     "ProgramRow",
+    "QuestionnaireResponseRow",
+    "QuestionnaireScheduleRow",
     "SafetyClearanceRow",
     "SafetySettingRow",
     "SafetyVerdictRow",
