@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,8 +30,11 @@ def rmdq(yes: int) -> dict[str, str]:
     return {f"q{n}": "yes" for n in range(1, yes + 1)}
 
 
-def status(client: TestClient, questionnaire_id: str) -> dict:
-    return next(q for q in client.get("/api/questionnaires").json() if q["id"] == questionnaire_id)
+def status(client: TestClient, questionnaire_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(
+        q for q in client.get("/api/questionnaires").json() if q["id"] == questionnaire_id
+    )
+    return found
 
 
 def test_every_questionnaire_is_due_as_a_baseline_at_first(app_db):
