@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs, with Debian's apt-get, what the tests need and a fresh machine lacks:
 # chromium (driven by Playwright), PostgreSQL (the second database of the test suite),
-# a font for the screenshots, tmux (the terminal player's tests type into it) and
-# espeak-ng (speaks the terminal player's cues). Does nothing when everything is there.
+# a font for the screenshots, tmux (the terminal player's tests type into it),
+# espeak-ng (speaks the terminal player's cues), poppler-utils (pdftoppm and pdftotext
+# turn the therapist's PDF report into pages and text for its tests) and ffmpeg (encodes the
+# motion coach's annotated video as H.264, which browsers play). Does nothing when
+# everything is there.
 set -euo pipefail
 
 missing=()
@@ -12,6 +15,8 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+{ command -v pdftoppm && command -v pdftotext; } >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages: all present"

@@ -33,6 +33,7 @@ from nerveglide.web.routers import (
     pages,
     program,
     questionnaires,
+    reports,
     safety,
     sessions,
 )
@@ -93,6 +94,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(sessions.router)
     app.include_router(safety.router)
     app.include_router(diary.router)
+    app.include_router(reports.router)
     app.include_router(questionnaires.router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -1,0 +1,121 @@
+"""How long a year's reports take: one person, a year of three sessions a day (15
+repetitions each) and a daily diary, in a fresh SQLite database. Times gathering the
+report from the database, building the PDF, and building the FHIR Bundle (and, apart,
+checking it with the ``fhir.resources`` models). Goals: the PDF under 3 s, the Bundle
+under 1 s. Prints figures; asserts nothing.
+
+Run: .venv/bin/python -m bench.reports [--days 365] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from tests.integration.reports.seed import seed
+
+from nerveglide.content.loader import default_library, default_rules
+from nerveglide.fhir.mapping import report_bundle
+from nerveglide.fhir.validation import validate_bundle
+from nerveglide.reports.csv import csv_zip
+from nerveglide.reports.model import Period, ProgressReport
+from nerveglide.reports.pdf import render_pdf
+from nerveglide.services.reports import gather_report
+from nerveglide.services.uow import SqlAlchemyUnitOfWork
+from nerveglide.store import migrate
+from nerveglide.store.db import make_engine, make_session_factory
+
+T = TypeVar("T")
+GOALS = {"PDF": 3.0, "FHIR Bundle (build + JSON)": 1.0}
+
+
+def timed(action: Callable[[], T], repeat: int) -> tuple[list[float], T]:
+    samples = []
+    result: T | None = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = action()
+        samples.append(time.perf_counter() - start)
+    assert result is not None
+    return samples, result
+
+
+def line(label: str, samples: list[float]) -> None:
+    goal = GOALS.get(label)
+    verdict = ""
+    if goal is not None:
+        verdict = f"  goal < {goal:g} s: {'met' if statistics.median(samples) < goal else 'MISSED'}"
+    print(
+        f"{label:<34} median {statistics.median(samples):6.2f} s  min {min(samples):6.2f} s"
+        f"  max {max(samples):6.2f} s  n={len(samples)}{verdict}"
+    )
+
+
+def bundle_json(report: ProgressReport) -> bytes:
+    return json.dumps(report_bundle(report), separators=(",", ":")).encode("utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    start = date(2025, 1, 1)
+    now = datetime.combine(start + timedelta(days=args.days), datetime.min.time(), tzinfo=UTC)
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'bench.db'}"
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        try:
+            factory = make_session_factory(engine)
+            began = time.perf_counter()
+            seeded = seed(factory, start=start, days=args.days)
+            print(
+                f"seeded {seeded.sessions} sessions, {seeded.repetitions} repetitions, "
+                f"{seeded.diary_days} diary days in {time.perf_counter() - began:.1f} s"
+            )
+            period = Period(seeded.start, seeded.end)
+
+            def gather() -> ProgressReport:
+                with SqlAlchemyUnitOfWork(factory) as uow:
+                    return gather_report(
+                        uow,
+                        period,
+                        timezone="UTC",
+                        now=now,
+                        library=default_library(),
+                        rules=default_rules(),
+                    )
+
+            samples, report = timed(gather, args.repeat)
+            line("gather the report (database)", samples)
+        finally:
+            engine.dispose()
+
+    first = time.perf_counter()
+    pdf = render_pdf(report)  # the first includes importing matplotlib and its fonts
+    print(f"{'PDF, first in the process':<34} {time.perf_counter() - first:6.2f} s")
+    samples, pdf = timed(lambda: render_pdf(report), args.repeat)
+    line("PDF", samples)
+    samples, bundle = timed(lambda: bundle_json(report), args.repeat)
+    line("FHIR Bundle (build + JSON)", samples)
+    samples, _ = timed(lambda: validate_bundle(json.loads(bundle)), args.repeat)
+    line("FHIR Bundle checked (fhir.resources)", samples)
+    samples, archive = timed(lambda: csv_zip(report), args.repeat)
+    line("CSV zip", samples)
+    entries = len(json.loads(bundle)["entry"])
+    print(
+        f"sizes: PDF {len(pdf) / 1024:.0f} KiB; Bundle {len(bundle) / 1024 / 1024:.1f} MiB "
+        f"({entries} resources); CSV zip {len(archive) / 1024:.0f} KiB"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,330 @@
+"""Progress reports: gather a period's records into the report read model, and export it
+as a PDF, CSV files (zipped) or a FHIR R4 Bundle.
+
+The read model (:class:`~nerveglide.reports.model.ProgressReport`) is filled here through
+the unit of work; the renderers in :mod:`nerveglide.reports` and :mod:`nerveglide.fhir`
+never see the database.
+
+Not gathered yet: questionnaire scores (left out of the reports for now) and camera
+(motion coach) measurements (nothing stores them). The read model has their fields
+(``questionnaires``, ``motion``); they stay empty.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from nerveglide.content.safety_rules import RuleSet
+from nerveglide.content.schema import Library
+from nerveglide.errors import InvalidInput
+from nerveglide.reports.model import (
+    DiaryRecord,
+    GlidePlan,
+    Period,
+    ProgramVersion,
+    ProgressReport,
+    RepetitionRecord,
+    SafetyEvent,
+    SessionRecord,
+    StopRecord,
+)
+from nerveglide.services.diary import diary_between
+from nerveglide.services.programs import StoredProgram, program_by_id
+from nerveglide.services.safety import current_verdict
+from nerveglide.services.sessions import SessionView, history
+from nerveglide.services.uow import AbstractUnitOfWork
+
+__all__ = [
+    "DEFAULT_DAYS",
+    "MAX_DAYS",
+    "Export",
+    "ExportKind",
+    "default_period",
+    "export",
+    "gather_report",
+    "parse_period",
+]
+
+#: The period the Progress page shows unless told otherwise: the last four weeks.
+DEFAULT_DAYS = 28
+#: The longest period a report covers (five years), so a typo can't ask for millennia.
+MAX_DAYS = 5 * 366
+ExportKind = Literal["pdf", "csv", "fhir"]
+
+
+@dataclass(frozen=True)
+class Export:
+    filename: str
+    media_type: str
+    content: bytes
+    report: ProgressReport
+
+
+def default_period(today: date, days: int = DEFAULT_DAYS) -> Period:
+    return Period(today - timedelta(days=days - 1), today)
+
+
+def parse_period(
+    start: date, end: date, *, start_name: str = "from", end_name: str = "to"
+) -> Period:
+    """The period from ``start`` to ``end``, or :class:`InvalidInput` saying what is wrong
+    with it (named as the caller's fields, ``--from`` or ``start``)."""
+    if start > end:
+        raise InvalidInput(
+            f"{start_name}: {start} is after {end_name} {end}; the period must run forwards "
+            f"(swap them: {start_name} {end}, {end_name} {start})"
+        )
+    period = Period(start, end)
+    if period.days > MAX_DAYS:
+        raise InvalidInput(
+            f"{start_name}: the period {start} to {end} is {period.days} days long; a report "
+            f"covers at most {MAX_DAYS} days"
+        )
+    return period
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+
+def _sessions_since(uow: AbstractUnitOfWork, since: datetime, now: datetime) -> list[SessionView]:
+    """Every session started at or after ``since``, newest first (the session history
+    reads newest first, so ask for enough and more when that was not enough)."""
+    days = max(1, (now - since).days + 1)
+    limit = 16 * days + 64
+    while True:
+        views = history(uow, limit)
+        if len(views) < limit or views[-1].started_at < since:
+            return views
+        limit *= 4
+
+
+def _session_record(view: SessionView, zone: ZoneInfo) -> SessionRecord:
+    return SessionRecord(
+        id=view.id,
+        program_id=view.program_id,
+        source=view.source,
+        status=view.status,
+        glides=tuple(view.glides),
+        started_at=view.started_at,
+        ended_at=view.ended_at,
+        day=view.started_at.astimezone(zone).date(),
+        pain_before_back=view.pain_before.back,
+        pain_before_leg=view.pain_before.leg,
+        pain_after_back=view.pain_after.back if view.pain_after else None,
+        pain_after_leg=view.pain_after.leg if view.pain_after else None,
+        felt_worse=view.felt_worse,
+        spread=view.spread,
+        repetitions=tuple(
+            RepetitionRecord(
+                r.exercise_id,
+                r.leg,
+                r.set_no,
+                r.rep_no,
+                r.attempt,
+                r.started_at,
+                r.ended_at,
+                r.hold_s,
+            )
+            for r in view.repetitions
+        ),
+        stops=tuple(
+            StopRecord(
+                occurred_at=s.occurred_at,
+                pain=s.pain,
+                areas=tuple((str(a.get("area", "")), str(a.get("side", ""))) for a in s.areas),
+                exercise_id=s.exercise_id,
+                leg=s.leg,
+                set_no=s.set_no,
+                rep_no=s.rep_no,
+                step_kind=s.step_kind,
+            )
+            for s in view.stops
+        ),
+    )
+
+
+def _name(library: Library, exercise_id: str) -> str:
+    try:
+        return library.exercise(exercise_id).name
+    except KeyError:
+        return exercise_id
+
+
+def _program_version(stored: StoredProgram, library: Library) -> ProgramVersion:
+    return ProgramVersion(
+        id=stored.id,
+        created_at=stored.created_at,
+        affected=stored.program.affected,
+        glides=tuple(
+            GlidePlan(
+                exercise_id=g.exercise_id,
+                name=_name(library, g.exercise_id),
+                dose=g.dose,
+                reps=g.reps,
+                sets=g.sets,
+                times_per_day=g.times_per_day,
+                pace_s=g.pace_s,
+                hold_s=g.hold_s,
+                legs=tuple(g.legs),
+            )
+            for g in stored.program.glides
+        ),
+    )
+
+
+def _programs_in_force(
+    uow: AbstractUnitOfWork, library: Library, until: datetime, start: datetime
+) -> list[ProgramVersion]:
+    """The versions in force at some point from ``start`` to ``until``: the last one made
+    before ``start`` and every one made in between. Versions are numbered from 1 up."""
+    current = uow.programs.current()
+    if current is None:
+        return []
+    versions = []
+    for program_id in range(1, current.id + 1):
+        stored = program_by_id(uow, program_id)
+        if stored is not None and stored.created_at < until:
+            versions.append(stored)
+    versions.sort(key=lambda v: (v.created_at, v.id))
+    before = [v for v in versions if v.created_at < start]
+    chosen = before[-1:] + [v for v in versions if v.created_at >= start]
+    return [_program_version(v, library) for v in chosen]
+
+
+def _safety_events(
+    uow: AbstractUnitOfWork, rules: RuleSet, start: datetime, end: datetime
+) -> list[SafetyEvent]:
+    tiers = {rule.id: rule.tier for rule in rules.rules}
+    events = [
+        SafetyEvent(
+            at=row.evaluated_at,
+            kind="paused",
+            tier=row.tier,
+            rule_ids=tuple(str(f.get("rule_id", "")) for f in row.fired),
+            detail="; ".join(str(f.get("why", "")) for f in row.fired) + f" ({row.context})",
+        )
+        for row in uow.safety.verdicts()
+        if start <= row.evaluated_at < end
+    ]
+    events += [
+        SafetyEvent(
+            at=row.cleared_at,
+            kind="cleared",
+            tier=tiers.get(row.rule_id, "unknown"),
+            rule_ids=(row.rule_id,),
+            detail=(
+                "cleared by the clinician"
+                if row.cleared_by == "clinician"
+                else "the person saw a doctor"
+            )
+            + (f": {row.note}" if row.note else ""),
+        )
+        for row in uow.safety.clearances()
+        if start <= row.cleared_at < end
+    ]
+    return sorted(events, key=lambda e: e.at)
+
+
+def gather_report(
+    uow: AbstractUnitOfWork,
+    period: Period,
+    *,
+    timezone: str,
+    now: datetime,
+    library: Library,
+    rules: RuleSet,
+) -> ProgressReport:
+    """Everything recorded in ``period`` (days in ``timezone``), as the report read model."""
+    zone = ZoneInfo(timezone)
+    start = _midnight(period.start, zone)
+    end = _midnight(period.end + timedelta(days=1), zone)
+    sessions = [
+        _session_record(view, zone)
+        for view in reversed(_sessions_since(uow, start, now))
+        if start <= view.started_at < end
+    ]
+    diary = [
+        DiaryRecord(
+            entry_date=e.entry_date,
+            back_pain=e.back_pain,
+            leg_pain=e.leg_pain,
+            numbness=e.numbness,
+            weakness=e.weakness,
+            reach={side: tuple(areas) for side, areas in e.reach.items()},
+            sleep_disturbed=e.sleep_disturbed,
+            note=e.note,
+        )
+        for e in diary_between(uow, period.start, period.end)
+    ]
+    programs = _programs_in_force(uow, library, min(end, now), start)
+    names = {g.exercise_id: g.name for p in programs for g in p.glides}
+    for session in sessions:
+        for glide in session.glides:
+            names.setdefault(glide, _name(library, glide))
+    return ProgressReport(
+        period=period,
+        generated_at=now,
+        timezone=timezone,
+        programs=tuple(programs),
+        sessions=tuple(sessions),
+        diary=tuple(diary),
+        safety=tuple(_safety_events(uow, rules, start, end)),
+        current_tier=current_verdict(uow, rules, now).tier,
+        names=names,
+        # Left out for now: questionnaire scores; not stored at all: camera measurements.
+        questionnaires=(),
+        motion=(),
+    )
+
+
+def _ensure_data(uow: AbstractUnitOfWork, report: ProgressReport) -> None:
+    if not report.empty:
+        return
+    latest = history(uow, 1)
+    hint = (
+        f" The latest session was on {report.local(latest[0].started_at):%Y-%m-%d}."
+        if latest
+        else " No session has been recorded yet."
+    )
+    raise InvalidInput(
+        f"nothing was recorded from {report.period.start} to {report.period.end}: no "
+        f"sessions and no diary entries, so there is nothing to export.{hint}"
+    )
+
+
+def export(
+    uow: AbstractUnitOfWork,
+    kind: ExportKind,
+    period: Period,
+    *,
+    timezone: str,
+    now: datetime,
+    library: Library,
+    rules: RuleSet,
+) -> Export:
+    """The period's report as a PDF, a zip of CSV files, or a validated FHIR R4 Bundle.
+
+    Raises :class:`InvalidInput` when nothing was recorded in the period."""
+    report = gather_report(uow, period, timezone=timezone, now=now, library=library, rules=rules)
+    _ensure_data(uow, report)
+    stem = f"nerveglide-{period.start}-to-{period.end}"
+    if kind == "pdf":
+        from nerveglide.reports.pdf import render_pdf
+
+        return Export(f"{stem}.pdf", "application/pdf", render_pdf(report), report)
+    if kind == "csv":
+        from nerveglide.reports.csv import csv_zip
+
+        return Export(f"{stem}-csv.zip", "application/zip", csv_zip(report), report)
+    from nerveglide.fhir.mapping import report_bundle
+    from nerveglide.fhir.validation import validate_bundle
+
+    bundle = report_bundle(report)
+    validate_bundle(bundle)
+    content = json.dumps(bundle, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return Export(f"{stem}-fhir.json", "application/fhir+json", content, report)

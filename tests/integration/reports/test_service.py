@@ -1,0 +1,153 @@
+"""Gathering a report from the database, on SQLite and PostgreSQL: the period's records
+and no others, days in the person's time zone, program versions, safety events; and the
+exports' refusals."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, date, datetime, time, timedelta
+
+import pytest
+
+from nerveglide.content.loader import default_library, default_rules
+from nerveglide.errors import InvalidInput
+from nerveglide.reports.model import Period, ProgressReport
+from nerveglide.services.programs import build_program, save_program
+from nerveglide.services.reports import MAX_DAYS, export, gather_report, parse_period
+from nerveglide.services.uow import SqlAlchemyUnitOfWork
+from nerveglide.store.db import SessionFactory
+from tests.integration.reports.seed import DOSE, GLIDE, seed
+
+START = date(2025, 3, 3)
+NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
+
+
+def gather(
+    session_factory: SessionFactory, period: Period, timezone: str = "UTC", now: datetime = NOW
+) -> ProgressReport:
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        return gather_report(
+            uow,
+            period,
+            timezone=timezone,
+            now=now,
+            library=default_library(),
+            rules=default_rules(),
+        )
+
+
+def test_the_report_holds_the_periods_records(session_factory):
+    seeded = seed(session_factory, start=START, days=21)
+    report = gather(session_factory, Period(START, seeded.end))
+    summary = report.summary()
+    assert summary.sessions == seeded.sessions
+    assert summary.completed == seeded.completed
+    assert summary.stopped_hurt == seeded.stopped == 1
+    assert summary.repetitions == seeded.repetitions
+    assert summary.diary_days == 21
+    assert [d.entry_date for d in report.diary][:2] == [START, START + timedelta(days=1)]
+    assert report.sessions[0].started_at < report.sessions[-1].started_at
+    (stopped,) = [s for s in report.sessions if s.stops]
+    assert stopped.day == START + timedelta(days=2)
+    assert stopped.stops[0].areas == (("calf", "left"),)
+    (version,) = report.programs
+    assert version.times_per_day == 3
+    assert version.glides[0].name == default_library().exercise(GLIDE).name
+    assert [e.kind for e in report.safety] == ["paused", "cleared"]
+    assert report.safety[0].rule_ids == ("persists.hurt-stops",)
+    assert report.safety[1].tier == "see_doctor"
+    assert report.questionnaires == ()
+    assert report.motion == ()
+
+
+def test_records_outside_the_period_stay_out(session_factory):
+    seed(session_factory, start=START, days=21)
+    week = Period(START + timedelta(days=7), START + timedelta(days=13))
+    report = gather(session_factory, week)
+    assert {s.day for s in report.sessions} <= set(week.dates())
+    assert {d.entry_date for d in report.diary} == set(week.dates())
+    assert report.safety == ()  # the stop and its verdict were on day 3
+
+
+def test_days_are_the_persons_days(session_factory):
+    seed(session_factory, start=START, days=3, stop_day=None)
+    # In Auckland (UTC+13 in March) the 13:00 and 19:00 UTC sessions fall on the next day.
+    report = gather(session_factory, Period(START, START), timezone="Pacific/Auckland")
+    assert [s.started_at.time() for s in report.sessions] == [time(8)]
+    assert report.sessions[0].day == START
+    later = gather(
+        session_factory,
+        Period(START + timedelta(days=1), START + timedelta(days=1)),
+        "Pacific/Auckland",
+    )
+    assert [s.started_at.hour for s in later.sessions] == [13, 19, 8]
+
+
+def test_a_new_program_version_changes_the_target_from_its_day(session_factory):
+    seed(session_factory, start=START, days=6, stop_day=None)
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        program = build_program(
+            default_library(),
+            "left",
+            [{"exercise_id": GLIDE, "dose": DOSE, "reps": 12, "times_per_day": 2}],
+        )
+        save_program(uow, program, datetime.combine(START + timedelta(days=3), time(6), tzinfo=UTC))
+        uow.commit()
+    report = gather(session_factory, Period(START, START + timedelta(days=5)))
+    assert [v.times_per_day for v in report.programs] == [3, 2]
+    assert [d.target for d in report.adherence()] == [3, 3, 3, 2, 2, 2]
+    # A period after the change sees only the version then in force.
+    later = gather(session_factory, Period(START + timedelta(days=4), START + timedelta(days=5)))
+    assert [v.id for v in later.programs] == [report.programs[1].id]
+
+
+@pytest.mark.parametrize("kind", ["pdf", "csv", "fhir"])
+def test_each_export_is_made_from_the_same_report(session_factory, kind):
+    seed(session_factory, start=START, days=7)
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        made = export(
+            uow,
+            kind,
+            Period(START, START + timedelta(days=6)),
+            timezone="UTC",
+            now=NOW,
+            library=default_library(),
+            rules=default_rules(),
+        )
+    assert made.filename.startswith("nerveglide-2025-03-03-to-2025-03-09")
+    if kind == "pdf":
+        assert made.content.startswith(b"%PDF")
+    elif kind == "csv":
+        names = zipfile.ZipFile(io.BytesIO(made.content)).namelist()
+        assert "sessions.csv" in names
+        assert "README.txt" in names
+    else:
+        bundle = json.loads(made.content)
+        assert bundle["resourceType"] == "Bundle"
+        assert len(bundle["entry"]) > len(made.report.sessions)
+
+
+def test_a_period_without_records_is_refused_with_a_hint(session_factory):
+    seed(session_factory, start=START, days=3)
+    with SqlAlchemyUnitOfWork(session_factory) as uow, pytest.raises(InvalidInput) as caught:
+        export(
+            uow,
+            "pdf",
+            Period(date(2024, 1, 1), date(2024, 1, 31)),
+            timezone="UTC",
+            now=NOW,
+            library=default_library(),
+            rules=default_rules(),
+        )
+    message = caught.value.message
+    assert "nothing was recorded from 2024-01-01 to 2024-01-31" in message
+    assert "The latest session was on 2025-03-05" in message
+
+
+def test_a_backwards_or_endless_period_is_refused():
+    with pytest.raises(InvalidInput, match=r"--from: 2025-03-09 is after --to 2025-03-01"):
+        parse_period(date(2025, 3, 9), date(2025, 3, 1), start_name="--from", end_name="--to")
+    with pytest.raises(InvalidInput, match=f"at most {MAX_DAYS} days"):
+        parse_period(date(1900, 1, 1), date(2025, 1, 1))
