@@ -31,7 +31,7 @@ run: install
 	$(BIN)/nerveglide serve
 
 system-deps:
-	scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -48,7 +48,7 @@ typecheck: install
 
 test: system-deps install node lint typecheck
 	@mkdir -p $(TEST_OUTPUT)
-	PGURL="$$(scripts/test-postgres.sh | tail -n 1)"; \
+	PGURL="$$(bash scripts/test-postgres.sh | tail -n 1)"; \
 	NERVEGLIDE_TEST_POSTGRES_URL="$$PGURL" NERVEGLIDE_TEST_OUTPUT="$(abspath $(TEST_OUTPUT))" \
 		$(BIN)/pytest
 
