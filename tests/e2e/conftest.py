@@ -18,9 +18,7 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     Page,
-    Playwright,
     ViewportSize,
-    sync_playwright,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,23 +117,6 @@ def fast_server(tmp_path: Path) -> Iterator[Server]:
     running = start_server(tmp_path, NERVEGLIDE_CLOCK_SPEED="20")
     yield running
     stop_server(running)
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    browser = playwright.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-    )
-    yield browser
-    browser.close()
 
 
 @dataclass

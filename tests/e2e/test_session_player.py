@@ -257,8 +257,10 @@ def test_repetitions_done_offline_are_saved_when_the_connection_returns(
         "1 of 10", timeout=20_000
     )
     context.set_offline(True)
-    expect(page.locator('[data-count="seated-leg-raise|left"]')).to_contain_text(
-        "4 of 10", timeout=20_000
+    page.wait_for_function(
+        """() => parseInt(document.querySelector('[data-count="seated-leg-raise|left"]')
+                 .textContent.split(': ')[1], 10) >= 4""",
+        timeout=20_000,
     )
     expect(page.locator("#p-save")).to_contain_text("waiting to be saved")
     saved_offline = rows(

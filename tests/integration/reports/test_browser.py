@@ -11,13 +11,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
 from tests.e2e.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     MOBILE,
     REPO,
@@ -31,18 +29,6 @@ from tests.integration.reports.seed import Seeded, seed
 pytestmark = pytest.mark.e2e
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 START = date(2025, 3, 3)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
