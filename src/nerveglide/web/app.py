@@ -28,6 +28,7 @@ from nerveglide.services.content_release import record_content_release
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
 from nerveglide.web.routers import (
+    analysis,
     api,
     diary,
     pages,
@@ -95,6 +96,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(safety.router)
     app.include_router(diary.router)
     app.include_router(reports.router)
+    app.include_router(analysis.router)
     app.include_router(questionnaires.router)
 
     @app.get("/healthz", include_in_schema=False)

@@ -1,0 +1,192 @@
+"""How fast the motion coach is, per video in ``../shared/data``, in one run.
+
+For each clip, one pass through the real pipeline (decode on its own thread, BlazePose
+in tracking mode, the tracker's bookkeeping and second-person checks, then the analysis:
+angles, filter, repetitions, cues), timing each stage inside that same pass:
+
+* bare fps: frames / (decode + pose), the floor any pipeline on this model pays,
+* pipeline fps: frames / (everything, the analysis at the end included),
+* overhead: pipeline time / bare time - 1 (goal: at most 5 %),
+* real-time factor: the clip's duration / pipeline time (goal: 1.3x for a 30 fps clip),
+* latency: when each repetition was counted minus when it ended (its label), in clip
+  time; the state machine is causal, so a live camera adds only a frame's processing.
+
+Writing the outputs (plot, annotated video) is timed apart: it is not the analysis.
+Prints figures; asserts nothing. Run: .venv/bin/python -m bench.motion [--only TEXT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+from tests.shared_data import SHARED
+
+from nerveglide.content.loader import default_library
+from nerveglide.motion.analysis import Analysis, analyse
+from nerveglide.motion.errors import UnusableClip
+from nerveglide.motion.mediapipe_runner import MediaPipePoseSource
+from nerveglide.motion.pipeline import Tracker
+from nerveglide.motion.pose import Pose
+from nerveglide.motion.source import Image
+from nerveglide.motion.spec import GlideSpec
+
+DATA = SHARED / "data"
+
+
+class Timed:
+    """A PoseSource that times the model's calls."""
+
+    def __init__(self, source: MediaPipePoseSource) -> None:
+        self.source = source
+        self.name = source.name
+        self.detect_s = 0.0
+        self.others_s = 0.0
+
+    def detect(self, image: Image, t: float) -> Pose | None:
+        start = time.perf_counter()
+        try:
+            return self.source.detect(image, t)
+        finally:
+            self.detect_s += time.perf_counter() - start
+
+    def others(self, image: Image, known: Pose) -> int:
+        start = time.perf_counter()
+        try:
+            return self.source.others(image, known)
+        finally:
+            self.others_s += time.perf_counter() - start
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def labels_for(video: Path) -> tuple[dict[str, object], list[dict[str, float]]]:
+    """How to analyse the clip, and its labelled repetitions."""
+    if video.parent.name == "real":
+        label = json.loads((video.parent / "labels.json").read_text())["videos"][video.name]
+        return {"movement": label["movement"]}, label.get("reps", [])
+    label = json.loads(video.with_suffix(".json").read_text())
+    spec = GlideSpec.of(default_library().exercise(label["glide"]))
+    return {"spec": spec}, label["reps"]
+
+
+def latencies(analysis: Analysis | None, truth: list[dict[str, float]]) -> list[float]:
+    if analysis is None:
+        return []
+    out = []
+    for label in truth:
+        best = max(
+            analysis.reps,
+            key=lambda r: min(label["end_s"], r.end_s) - max(label["start_s"], r.start_s),
+            default=None,
+        )
+        if best is not None and min(label["end_s"], best.end_s) > max(
+            label["start_s"], best.start_s
+        ):
+            out.append(best.counted_s - label["end_s"])
+    return out
+
+
+def measure(video: Path) -> dict[str, float | str]:
+    from nerveglide.motion.video import frames, probe
+
+    info = probe(video)
+    source = Timed(MediaPipePoseSource())
+    tracker = Tracker(
+        source,
+        width=info.width,
+        height=info.height,
+        expected_frames=info.frame_count,
+        fps=info.fps,
+    )
+    book_s = 0.0
+    count = 0
+    start = time.perf_counter()
+    for frame in frames(info):
+        before_detect, before_others = source.detect_s, source.others_s
+        t0 = time.perf_counter()
+        tracker.feed(frame.index, frame.t, frame.image)
+        spent = time.perf_counter() - t0
+        book_s += spent - (source.detect_s - before_detect) - (source.others_s - before_others)
+        count += 1
+    loop_s = time.perf_counter() - start
+    source.close()
+    how, truth = labels_for(video)
+    t0 = time.perf_counter()
+    try:
+        analysed = analyse(tracker.landmarks(), **how)  # type: ignore[arg-type]
+        result: Analysis | None = analysed
+        outcome = f"{analysed.complete_count} reps"
+    except UnusableClip as exc:
+        result, outcome = None, type(exc).__name__
+    analyse_s = time.perf_counter() - t0
+    bare_s = loop_s - source.others_s - book_s
+    pipeline_s = loop_s + analyse_s
+    lat = latencies(result, truth)
+    return {
+        "frames": count,
+        "fps_video": info.fps,
+        "duration_s": info.duration_s,
+        "bare_fps": count / bare_s,
+        "pipeline_fps": count / pipeline_s,
+        "overhead": pipeline_s / bare_s - 1.0,
+        "realtime": info.duration_s / pipeline_s,
+        "latency_median": statistics.median(lat) if lat else float("nan"),
+        "latency_max": max(lat) if lat else float("nan"),
+        "size": f"{info.width}x{info.height}",
+        "outcome": outcome,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", default="", help="only clips whose path contains this")
+    args = parser.parse_args()
+    videos = [
+        v
+        for folder in ("synthetic", "synthetic-hard", "real")
+        for v in sorted((DATA / folder).glob("*.mp4"))
+        if args.only in str(v)
+    ]
+    print(
+        f"{'clip':40s} {'size':>9s} {'fps':>4s} {'frames':>6s} {'bare fps':>9s} "
+        f"{'pipe fps':>9s} {'overhead':>9s} {'x real':>7s} {'latency med/max s':>18s}  result"
+    )
+    rows = []
+    for video in videos:
+        row = measure(video)
+        rows.append(row)
+        print(
+            f"{video.parent.name + '/' + video.name:40s} {row['size']:>9s} "
+            f"{row['fps_video']:4.0f} {row['frames']:6d} {row['bare_fps']:9.1f} "
+            f"{row['pipeline_fps']:9.1f} {row['overhead']:9.1%} {row['realtime']:6.2f}x "
+            f"{row['latency_median']:+8.2f}/{row['latency_max']:+6.2f}  {row['outcome']}",
+            flush=True,
+        )
+    if not rows:
+        print("no clips matched")
+        return
+    overhead = [float(r["overhead"]) for r in rows]
+    at30 = [float(r["realtime"]) for r in rows if abs(float(r["fps_video"]) - 30) < 1]
+    lat = [float(r["latency_max"]) for r in rows if np.isfinite(float(r["latency_max"]))]
+    print("\nAgainst the goals of issue 5 (one run, this machine):")
+    print(
+        f"  overhead over bare decode + pose: median {statistics.median(overhead):.1%}, "
+        f"max {max(overhead):.1%} (goal: at most 5 %)"
+    )
+    if at30:
+        print(
+            f"  real-time factor, 30 fps clips: median {statistics.median(at30):.2f}x, "
+            f"min {min(at30):.2f}x (goal: at least 1.3x)"
+        )
+    if lat:
+        print(f"  rep counted after its labelled end: worst {max(lat):+.2f} s (goal: within 0.5 s)")
+
+
+if __name__ == "__main__":
+    main()

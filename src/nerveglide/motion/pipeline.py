@@ -1,0 +1,122 @@
+"""Frames to analysis: the one pipeline for a video file (and, fed poses directly, for a
+live camera).
+
+:class:`Tracker` runs a :class:`~nerveglide.motion.source.PoseSource` over frames in
+order, keeps each frame's landmarks, and on a few frames spread over the clip asks the
+source whether anyone else is in the picture. :meth:`Tracker.landmarks` then hands the
+track to :func:`~nerveglide.motion.analysis.analyse`. It is a plain generator: the caller
+drives it (and shows progress) by iterating, with no callbacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nerveglide.motion.analysis import Landmarks
+from nerveglide.motion.pose import Pose
+from nerveglide.motion.source import Image, PoseSource
+
+#: Frames spread over the clip are searched for a second person: one per this many
+#: seconds, at least one and at most five (each search runs the pose model once more,
+#: the first also loads a second copy of it).
+PEOPLE_CHECK_EVERY_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Tracked:
+    index: int
+    t: float
+    pose: Pose | None
+
+
+class Tracker:
+    """Runs ``source`` over frames and records the track."""
+
+    def __init__(
+        self,
+        source: PoseSource,
+        *,
+        width: int,
+        height: int,
+        expected_frames: int = 0,
+        fps: float = 30.0,
+        people_checks: int | None = None,
+    ) -> None:
+        self.source = source
+        self.width = width
+        self.height = height
+        self._times: list[float] = []
+        self._poses: list[Pose | None] = []
+        n = max(expected_frames, 1)
+        if people_checks is None:
+            seconds = expected_frames / fps if fps > 0 else 0.0
+            people_checks = min(5, max(1, round(seconds / PEOPLE_CHECK_EVERY_S)))
+        self._check_at = (
+            {int((k + 0.5) * n / people_checks) for k in range(people_checks)}
+            if people_checks > 0 and expected_frames > 0
+            else set()
+        )
+        self._pending = 0
+        self.others_checked = 0
+        self.others_found = 0
+
+    def feed(self, index: int, t: float, image: Image) -> Tracked:
+        pose = self.source.detect(image, t)
+        self._times.append(t)
+        self._poses.append(pose)
+        if index in self._check_at:
+            self._pending += 1
+        if self._pending and pose is not None:
+            self._pending -= 1
+            self.others_checked += 1
+            self.others_found += 1 if self.source.others(image, pose) > 0 else 0
+        return Tracked(index, t, pose)
+
+    def run(self, frames: Iterable[tuple[int, float, Image]]) -> Iterator[Tracked]:
+        for index, t, image in frames:
+            yield self.feed(index, t, image)
+
+    def landmarks(self) -> Landmarks:
+        return Landmarks.from_poses(
+            self._times,
+            self._poses,
+            width=self.width,
+            height=self.height,
+            others_checked=self.others_checked,
+            others_found=self.others_found,
+        )
+
+
+def save_landmarks(path: Path, lm: Landmarks) -> None:
+    """Keep a track (e.g. a test cache) as ``.npz``."""
+    np.savez_compressed(
+        path,
+        t=lm.t,
+        xy=lm.xy,
+        world=lm.world,
+        vis=lm.visibility,
+        found=lm.found,
+        width=lm.width,
+        height=lm.height,
+        others=np.array([lm.others_checked, lm.others_found]),
+    )
+
+
+def load_landmarks(path: Path) -> Landmarks:
+    with np.load(path) as d:
+        others = d["others"] if "others" in d.files else np.array([0, 0])
+        return Landmarks(
+            t=d["t"],
+            xy=d["xy"],
+            world=d["world"],
+            visibility=d["vis"],
+            found=d["found"].astype(bool),
+            width=int(d["width"]),
+            height=int(d["height"]),
+            others_checked=int(others[0]),
+            others_found=int(others[1]),
+        )

@@ -1,0 +1,176 @@
+"""How the person was filmed, from their landmarks: which side faces the camera, how
+side-on the view is, whether the body is in frame, and the posture (lying, sitting,
+standing).
+
+All functions take a clip's landmark arrays: ``xy`` (frames, 33, 2) pixels, ``world``
+(frames, 33, 3) metres, ``visibility`` (frames, 33), ``found`` (frames,) whether a person
+was found at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from nerveglide.motion.angles import MIN_VISIBILITY
+from nerveglide.motion.pose import Landmark as L
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+Side = Literal["left", "right"]
+Posture = Literal["lying", "sitting", "standing", "unknown"]
+
+#: Beyond 45 degrees from side-on, a view is nearer front-on (or back-on) than side-on:
+#: sagittal angles projected onto the image are then more wrong than right.
+MAX_OBLIQUE_DEG = 45.0
+
+#: The landmarks that make a body for the coach: shoulders, hips, knees, ankles.
+BODY: tuple[L, ...] = (
+    L.LEFT_SHOULDER,
+    L.RIGHT_SHOULDER,
+    L.LEFT_HIP,
+    L.RIGHT_HIP,
+    L.LEFT_KNEE,
+    L.RIGHT_KNEE,
+    L.LEFT_ANKLE,
+    L.RIGHT_ANKLE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ViewReport:
+    """What the landmarks say about the filming."""
+
+    frames: int
+    person_frames: int
+    in_frame_fraction: float
+    """Of the frames with a person, the share with the whole body (``BODY``) in frame."""
+    camera_side: Side
+    """The person's side nearer the camera."""
+    oblique_deg: float
+    """Angle between the body's sagittal plane and the image plane (0 side-on, 90 front
+    or back): the mean of two per-clip medians, from image lengths and from 3D."""
+    posture: Posture
+
+    @property
+    def side_on(self) -> bool:
+        return self.oblique_deg <= MAX_OBLIQUE_DEG
+
+
+def _mid(points: FloatArray, a: L, b: L) -> FloatArray:
+    out: FloatArray = (points[..., a, :] + points[..., b, :]) / 2
+    return out
+
+
+def camera_side(world: FloatArray, visibility: FloatArray) -> Side:
+    """The side nearer the camera: BlazePose's world ``z`` grows away from the camera, so
+    the nearer hip and shoulder have the smaller ``z``; the vote is over all frames, each
+    weighted by how sure the model is of the two points."""
+    votes = 0.0
+    for left, right in ((L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)):
+        dz = world[..., right, 2] - world[..., left, 2]
+        weight = np.minimum(visibility[..., left], visibility[..., right])
+        ok = np.isfinite(dz)
+        votes += float(np.sum(np.sign(dz[ok]) * weight[ok]))
+    return "left" if votes >= 0 else "right"
+
+
+def oblique_deg(xy: FloatArray, world: FloatArray) -> FloatArray:
+    """Per frame, how far the view is from side-on, in degrees: the hip and shoulder
+    lines' length in the image against their true length (scaled by the trunk, which a
+    turn about the vertical doesn't shorten). A side view sees them end-on (0 deg), a
+    front view full length (90 deg)."""
+    width_px = np.linalg.norm(
+        xy[..., L.LEFT_HIP, :] - xy[..., L.RIGHT_HIP, :], axis=-1
+    ) + np.linalg.norm(xy[..., L.LEFT_SHOULDER, :] - xy[..., L.RIGHT_SHOULDER, :], axis=-1)
+    width_m = np.linalg.norm(
+        world[..., L.LEFT_HIP, :] - world[..., L.RIGHT_HIP, :], axis=-1
+    ) + np.linalg.norm(world[..., L.LEFT_SHOULDER, :] - world[..., L.RIGHT_SHOULDER, :], axis=-1)
+    trunk_px = np.linalg.norm(
+        _mid(xy, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(xy, L.LEFT_HIP, L.RIGHT_HIP), axis=-1
+    )
+    trunk_m = np.linalg.norm(
+        _mid(world, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(world, L.LEFT_HIP, L.RIGHT_HIP),
+        axis=-1,
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = (width_px / width_m) / (trunk_px / trunk_m)
+    out: FloatArray = np.degrees(np.arcsin(np.clip(ratio, 0.0, 1.0)))
+    return out
+
+
+def oblique_3d_deg(world: FloatArray) -> FloatArray:
+    """Per frame, the same from the model's 3D alone: the hip and shoulder lines against
+    the camera's viewing axis (``z``)."""
+    lateral = (world[..., L.LEFT_HIP, :] - world[..., L.RIGHT_HIP, :]) + (
+        world[..., L.LEFT_SHOULDER, :] - world[..., L.RIGHT_SHOULDER, :]
+    )
+    out: FloatArray = np.degrees(
+        np.arctan2(np.linalg.norm(lateral[..., :2], axis=-1), np.abs(lateral[..., 2]))
+    )
+    return out
+
+
+def body_in_frame(xy: FloatArray, width: int, height: int) -> BoolArray:
+    """Per frame: every ``BODY`` landmark lies inside the image."""
+    pts = xy[..., list(BODY), :]
+    inside = (
+        (pts[..., 0] >= 0) & (pts[..., 0] <= width) & (pts[..., 1] >= 0) & (pts[..., 1] <= height)
+    )
+    out: BoolArray = np.all(inside, axis=-1)
+    return out
+
+
+def posture(trunk_lean: FloatArray, hip_flexion: FloatArray) -> Posture:
+    """Lying when the trunk is nearer horizontal than vertical for most of the clip;
+    otherwise sitting when the thighs are nearer level than in line with the trunk (hip
+    flexion over 45 deg), else standing. ``hip_flexion`` is (frames, 2)."""
+    lean = trunk_lean[np.isfinite(trunk_lean)]
+    if len(lean) == 0:
+        return "unknown"
+    if float(np.median(np.abs(lean))) > 45.0:
+        return "lying"
+    hips = np.nanmin(hip_flexion, axis=-1) if hip_flexion.ndim > 1 else hip_flexion
+    hips = hips[np.isfinite(hips)]
+    if len(hips) == 0:
+        return "unknown"
+    return "sitting" if float(np.median(hips)) > 45.0 else "standing"
+
+
+def assess(
+    xy: FloatArray,
+    world: FloatArray,
+    visibility: FloatArray,
+    found: BoolArray,
+    *,
+    width: int,
+    height: int,
+    trunk_lean: FloatArray,
+    hip_flexion: FloatArray,
+) -> ViewReport:
+    frames = len(found)
+    person = int(found.sum())
+    if person == 0:
+        return ViewReport(frames, 0, 0.0, "left", float("nan"), "unknown")
+    seen = found & np.all(visibility[:, [L.LEFT_HIP, L.RIGHT_HIP]] >= MIN_VISIBILITY, axis=-1)
+    inside = body_in_frame(xy[found], width, height)
+    # Two estimates with different errors (image lengths; the model's depth), averaged.
+    estimates = []
+    if seen.any():
+        for values in (oblique_deg(xy[seen], world[seen]), oblique_3d_deg(world[seen])):
+            values = values[np.isfinite(values)]
+            if len(values):
+                estimates.append(float(np.median(values)))
+    oblique = np.array(estimates)
+    return ViewReport(
+        frames=frames,
+        person_frames=person,
+        in_frame_fraction=float(inside.mean()),
+        camera_side=camera_side(world[found], visibility[found]),
+        oblique_deg=float(np.mean(oblique)) if len(oblique) else float("nan"),
+        posture=posture(trunk_lean[found], hip_flexion[found]),
+    )
