@@ -10,6 +10,11 @@
 ``NERVEGLIDE_CLOCK_SPEED``     the session player's clock rate (``1``; tests speed it up)
 ``NERVEGLIDE_TIMEZONE``        your time zone, for what "today" is (``UTC``)
 ``NERVEGLIDE_SECRET_KEY``      signs sessions; required (and not ``changethis``) in prod
+``NERVEGLIDE_PUBLIC_URL``      where people reach the app (links in emails; https => Secure)
+``NERVEGLIDE_SESSION_*``       ``IDLE_MINUTES`` (30), ``ABSOLUTE_HOURS`` (12)
+``NERVEGLIDE_LOGIN_*``         throttling: ``MAX_FAILURES_PER_ACCOUNT`` (5),
+                               ``MAX_FAILURES_PER_ADDRESS`` (20), ``WINDOW_MINUTES`` (15)
+``NERVEGLIDE_SMTP_HOST``       outgoing mail server (``SMTP_PORT``, ``MAIL_FROM``)
 =============================  ====================================================
 
 Secrets can also come from a file, as Docker and systemd hand them over:
@@ -165,6 +170,29 @@ class Settings(BaseSettings):
         return now.astimezone(ZoneInfo(self.timezone)).date()
 
     secret_key: SecretStr = SecretStr("")
+
+    #: The address people reach the app at (links in emails; ``https://`` makes the
+    #: session cookie ``Secure``).
+    public_url: str = "http://127.0.0.1:8000"
+    #: A login session ends after this many minutes without a request (ASVS 3.3.2) ...
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    #: ... and after this many hours in any case.
+    session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
+    #: Failed logins allowed per account, and per address, within the window.
+    login_max_failures_per_account: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    #: How long an invitation link and a password-reset link stay valid.
+    invite_valid_hours: int = Field(default=72, ge=1)
+    reset_valid_minutes: int = Field(default=30, ge=1)
+    #: Outgoing mail (password resets, alerts); no host: mail is written to the log only.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    mail_from: str = "nerveglide@localhost"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.lower().startswith("https://")
 
     @classmethod
     def settings_customise_sources(

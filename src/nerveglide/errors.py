@@ -4,6 +4,8 @@
 
     NerveglideError                 anything nerveglide raises on purpose
     ├── NotFound                    the thing asked for does not exist
+    ├── NotAuthenticated            nobody is logged in (or the login failed)
+    │   └── Throttled               too many failed logins: wait, then try again
     ├── NotPermitted                it exists, but this caller may not do that
     │   ├── SafetyStop              a safety verdict blocks exercising now
     │   └── ScreeningDue            the red-flag questions must be answered first
@@ -24,10 +26,12 @@ __all__ = [
     "InvalidContent",
     "InvalidInput",
     "NerveglideError",
+    "NotAuthenticated",
     "NotFound",
     "NotPermitted",
     "SafetyStop",
     "ScreeningDue",
+    "Throttled",
 ]
 
 
@@ -45,6 +49,18 @@ class NotFound(NerveglideError):
     """The thing asked for does not exist."""
 
     default_message = "Not found"
+
+
+class NotAuthenticated(NerveglideError):
+    """Nobody is logged in, the session has ended, or a login was refused."""
+
+    default_message = "Please log in"
+
+
+class Throttled(NotAuthenticated):
+    """Too many failed logins for this account or address; try again later."""
+
+    default_message = "Too many failed logins: please wait a few minutes and try again"
 
 
 class NotPermitted(NerveglideError):

@@ -40,7 +40,19 @@ ToOption = Annotated[
 ]
 
 
-def _run(kind: ExportKind, start: datetime, end: datetime | None, out: Path) -> None:
+PatientOption = Annotated[
+    str | None,
+    typer.Option(
+        "--patient",
+        metavar="EMAIL",
+        help="The patient this is for (needed when the installation has several).",
+    ),
+]
+
+
+def _run(
+    kind: ExportKind, start: datetime, end: datetime | None, out: Path, patient: str | None
+) -> None:
     from nerveglide.cli.main import fail, unit_of_work
     from nerveglide.config import get_settings
     from nerveglide.content.loader import default_library, default_rules
@@ -63,7 +75,7 @@ def _run(kind: ExportKind, start: datetime, end: datetime | None, out: Path) -> 
         raise fail(f"--out {str(out)!r} is a folder; give a file name")
     if not parent.is_dir():
         raise fail(f"the folder {str(parent)!r} does not exist")
-    with unit_of_work() as uow:
+    with unit_of_work(patient) as uow:
         made = export(
             uow,
             kind,
@@ -96,9 +108,10 @@ def pdf(
     start: FromOption,
     out: Annotated[Path, typer.Option("--out", "-o", help="The PDF file to write.")],
     end: ToOption = None,
+    patient: PatientOption = None,
 ) -> None:
     """The progress report for the therapist, as a PDF."""
-    _run("pdf", start, end, out)
+    _run("pdf", start, end, out, patient)
 
 
 @app.command("csv")
@@ -111,10 +124,11 @@ def csv(
         ),
     ],
     end: ToOption = None,
+    patient: PatientOption = None,
 ) -> None:
     """Sessions, repetitions, stops, diary and questionnaires as CSV files, with a README
     describing every column."""
-    _run("csv", start, end, out)
+    _run("csv", start, end, out, patient)
 
 
 @app.command("fhir")
@@ -122,6 +136,7 @@ def fhir(
     start: FromOption,
     out: Annotated[Path, typer.Option("--out", "-o", help="The JSON file to write.")],
     end: ToOption = None,
+    patient: PatientOption = None,
 ) -> None:
     """A FHIR R4 Bundle (JSON): the program, the sessions and the pain scores, validated."""
-    _run("fhir", start, end, out)
+    _run("fhir", start, end, out, patient)

@@ -12,13 +12,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nerveglide.cli import analyze, export, session_player
+from nerveglide.cli import admin, analyze, export, session_player
 from nerveglide.config import get_settings
 from nerveglide.content.loader import default_library
 from nerveglide.content.schema import Exercise, Item, Library
 from nerveglide.errors import NerveglideError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from nerveglide.services.uow import SqlAlchemyUnitOfWork
 
 app = typer.Typer(
@@ -228,27 +230,50 @@ def demo(
     console.print(f"wrote {out}", highlight=False)
 
 
-@contextmanager
-def unit_of_work() -> Iterator[SqlAlchemyUnitOfWork]:
-    """A unit of work on the configured database, which must be migrated; settings and
-    database problems end the command with their message (exit 2)."""
-    from nerveglide.services.uow import SqlAlchemyUnitOfWork
-    from nerveglide.store import migrate
-    from nerveglide.store.db import make_engine, make_session_factory
+PatientOption = Annotated[
+    str | None,
+    typer.Option(
+        "--patient",
+        metavar="EMAIL",
+        help="The patient this is for (needed when the installation has several).",
+    ),
+]
 
+
+@contextmanager
+def unit_of_work(patient: str | None = None) -> Iterator[SqlAlchemyUnitOfWork]:
+    """A unit of work on the configured database (which must be migrated), scoped to the
+    patient ``--patient`` names, or the only one; settings and database problems end the
+    command with their message (exit 2)."""
+    from nerveglide.services.accounts import cli_patient
+    from nerveglide.services.uow import SqlAlchemyUnitOfWork
+    from nerveglide.store.audit_trail import AuditContext
+    from nerveglide.store.db import make_session_factory
+
+    engine = _engine()
     try:
-        url = get_settings().effective_database_url
-        migrate.require_head(url)
-        engine = make_engine(url)
-    except NerveglideError as exc:
-        raise fail(exc.message) from None
-    try:
-        with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+        factory = make_session_factory(engine)
+        owner = cli_patient(factory, patient, datetime.now(UTC))
+        with SqlAlchemyUnitOfWork(
+            factory, patient_id=owner.id, audit=AuditContext(None, "system", "cli")
+        ) as uow:
             yield uow
     except NerveglideError as exc:
         raise fail(exc.message) from None
     finally:
         engine.dispose()
+
+
+def _engine() -> Engine:
+    from nerveglide.store import migrate
+    from nerveglide.store.db import make_engine
+
+    try:
+        url = get_settings().effective_database_url
+        migrate.require_head(url)
+        return make_engine(url)
+    except NerveglideError as exc:
+        raise fail(exc.message) from None
 
 
 @safety_app.command("rules")
@@ -284,14 +309,14 @@ def safety_rules() -> None:
 
 
 @safety_app.command("status")
-def safety_status() -> None:
+def safety_status(patient: PatientOption = None) -> None:
     """Print the current safety verdict from the database (and whether screening is due)."""
     from nerveglide.content.loader import default_rules
     from nerveglide.services.safety import current_verdict, is_screening_due, safety_settings
 
     rules = default_rules()
     now = datetime.now(UTC)
-    with unit_of_work() as uow:
+    with unit_of_work(patient) as uow:
         verdict = current_verdict(uow, rules, now)
         due = is_screening_due(uow, rules, now)
         verdict_settings = safety_settings(uow, rules)
@@ -311,19 +336,21 @@ def safety_status() -> None:
 def safety_set(
     name: Annotated[str, typer.Argument(help="A safety setting, e.g. screen_interval_days.")],
     value: Annotated[int, typer.Argument(help="Its new value.")],
+    patient: PatientOption = None,
 ) -> None:
     """Change a safety setting for this installation (a clinician's choice; each rule
     names the settings it reads: see `nerveglide safety rules`)."""
     from nerveglide.content.loader import default_rules
     from nerveglide.services.safety import set_safety_setting
 
-    with unit_of_work() as uow:
+    with unit_of_work(patient) as uow:
         set_safety_setting(uow, default_rules(), name, value, datetime.now(UTC))
         uow.commit()
     console.print(f"{name} = {value}", highlight=False)
 
 
 app.command("session")(session_player.session)
+app.add_typer(admin.app, name="admin")
 app.command("analyze")(analyze.analyze)
 app.add_typer(export.app, name="export")
 

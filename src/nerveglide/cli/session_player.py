@@ -810,6 +810,14 @@ def session(
             show_default=False,
         ),
     ] = None,
+    patient: Annotated[
+        str | None,
+        typer.Option(
+            "--patient",
+            metavar="EMAIL",
+            help="The patient this is for (needed when the installation has several).",
+        ),
+    ] = None,
 ) -> None:
     """Play a session in the terminal: paced, timed, counted and spoken.
 
@@ -817,9 +825,11 @@ def session(
     With options, they become a new version of your program first.
     """
     from nerveglide.cli.main import console, fail
+    from nerveglide.services.accounts import cli_patient
     from nerveglide.services.programs import current_program
     from nerveglide.services.uow import SqlAlchemyUnitOfWork
     from nerveglide.store import migrate
+    from nerveglide.store.audit_trail import AuditContext
     from nerveglide.store.db import make_engine, make_session_factory
 
     choices = Choices(
@@ -840,7 +850,14 @@ def session(
     except NerveglideError as exc:
         raise fail(exc.message) from None
     try:
-        uow = SqlAlchemyUnitOfWork(make_session_factory(engine))
+        factory = make_session_factory(engine)
+        try:
+            owner = cli_patient(factory, patient, datetime.now(UTC))
+        except NerveglideError as exc:
+            raise fail(exc.message) from None
+        uow = SqlAlchemyUnitOfWork(
+            factory, patient_id=owner.id, audit=AuditContext(None, "system", "cli")
+        )
         try:
             with uow:
                 current = current_program(uow)

@@ -229,3 +229,46 @@ def default_dose(exercise: Exercise, affected: AffectedLeg) -> GlideDose:
     """The first source's dose at its lowest numbers, or the settings' starting values."""
     dose = exercise.doses[0].id if exercise.doses else SETTING
     return choose_dose(exercise, affected, dose=dose)
+
+
+_CHANGE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("dose", "dose"),
+    ("reps", "repetitions"),
+    ("sets", "sets"),
+    ("times_per_day", "times a day"),
+    ("hold_s", "hold (s)"),
+    ("pace_s", "pace (s)"),
+    ("legs", "legs"),
+)
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def describe_changes(before: Program | None, after: Program) -> list[str]:
+    """What changed from one program version to the next, one plain line each."""
+    if before is None:
+        return ["first program"]
+    lines: list[str] = []
+    if before.affected != after.affected:
+        lines.append(f"affected leg: {before.affected} → {after.affected}")
+    for glide in after.glides:
+        old = before.glide(glide.exercise_id)
+        if old is None:
+            lines.append(f"{glide.exercise_id}: added")
+            continue
+        for name, label in _CHANGE_FIELDS:
+            was, now = getattr(old, name), getattr(glide, name)
+            if was != now:
+                lines.append(f"{glide.exercise_id}: {label} {_show(was)} → {_show(now)}")
+    for glide in before.glides:
+        if after.glide(glide.exercise_id) is None:
+            lines.append(f"{glide.exercise_id}: removed")
+    return lines or ["no change"]

@@ -209,6 +209,12 @@ RESULTS = "results"
 _ID = re.compile(r"^[0-9a-f]{32}$")
 
 
+def patient_data_dir(data_dir: Path, patient_id: int) -> Path:
+    """Where one patient's files live: ``{data_dir}/patients/{id}`` (deleted with the
+    account). Analyses go under it, so one patient's analysis ids find nothing of another's."""
+    return data_dir / "patients" / str(int(patient_id))
+
+
 def analyses_root(data_dir: Path) -> Path:
     """Where uploaded videos and their results live: ``{data_dir}/analyses``."""
     return data_dir / ANALYSES

@@ -33,10 +33,17 @@ AFFECTED: tuple[str, ...] = ("left", "right", "both")
 class StoredProgram:
     """A saved program version: its id and the domain program."""
 
-    def __init__(self, program_id: int, created_at: datetime, program: Program) -> None:
+    def __init__(
+        self,
+        program_id: int,
+        created_at: datetime,
+        program: Program,
+        prescribed_by: int | None = None,
+    ) -> None:
         self.id = program_id
         self.created_at = created_at
         self.program = program
+        self.prescribed_by = prescribed_by
 
 
 def _to_domain(row: ProgramRow) -> StoredProgram:
@@ -57,7 +64,7 @@ def _to_domain(row: ProgramRow) -> StoredProgram:
         for g in row.glides
     )
     program = Program(affected=cast(AffectedLeg, row.affected_leg), glides=glides)
-    return StoredProgram(row.id, row.created_at, program)
+    return StoredProgram(row.id, row.created_at, program, row.prescribed_by)
 
 
 def build_program(library: Library, affected: str, glides: Sequence[Mapping[str, Any]]) -> Program:
@@ -111,9 +118,21 @@ def current_program(uow: AbstractUnitOfWork) -> StoredProgram | None:
     return None if row is None else _to_domain(row)
 
 
-def save_program(uow: AbstractUnitOfWork, program: Program, now: datetime) -> StoredProgram:
-    """Save ``program`` as the newest version; the caller commits."""
-    row = ProgramRow(affected_leg=program.affected, created_at=now)
+def program_versions(uow: AbstractUnitOfWork) -> list[StoredProgram]:
+    """Every version of the program, newest first."""
+    return [_to_domain(row) for row in uow.programs.versions()]
+
+
+def save_program(
+    uow: AbstractUnitOfWork,
+    program: Program,
+    now: datetime,
+    *,
+    prescribed_by: int | None = None,
+) -> StoredProgram:
+    """Save ``program`` as the newest version (by ``prescribed_by``, a clinician, or by
+    the patient when None); the caller commits."""
+    row = ProgramRow(affected_leg=program.affected, created_at=now, prescribed_by=prescribed_by)
     for position, glide in enumerate(program.glides):
         row.glides.append(
             ProgramGlideRow(

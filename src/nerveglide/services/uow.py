@@ -18,13 +18,18 @@ import abc
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from nerveglide.store.audit_trail import AuditContext, set_audit_context
 from nerveglide.store.db import SessionFactory, database_errors
+from nerveglide.store.repositories.accounts import AccountRepository
+from nerveglide.store.repositories.audit import AuditRepository
 from nerveglide.store.repositories.content_release import ContentReleaseRepository
 from nerveglide.store.repositories.diary import DiaryRepository
+from nerveglide.store.repositories.followup import FollowUpRepository
 from nerveglide.store.repositories.programs import ProgramRepository
 from nerveglide.store.repositories.questionnaires import QuestionnaireRepository
 from nerveglide.store.repositories.safety import SafetyRepository
 from nerveglide.store.repositories.sessions import SessionRepository
+from nerveglide.store.scoping import scope_to_patient, scope_to_system
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -35,11 +40,17 @@ __all__ = ["AbstractUnitOfWork", "SqlAlchemyUnitOfWork"]
 class AbstractUnitOfWork(abc.ABC):
     """A transaction with its repositories; commits only when told to."""
 
+    #: The patient whose clinical rows this unit of work sees (None: none, or all for
+    #: the system scope).
+    patient_id: int | None = None
+    accounts: AccountRepository
+    audit: AuditRepository
     content_releases: ContentReleaseRepository
     programs: ProgramRepository
     sessions: SessionRepository
     safety: SafetyRepository
     diary: DiaryRepository
+    followup: FollowUpRepository
     questionnaires: QuestionnaireRepository
 
     def __enter__(self) -> Self:
@@ -73,11 +84,27 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     refuses the transaction (a unique constraint, a lock it could not get in time).
     Objects loaded in the block stay readable after it: the session is closed, not
     expired.
+
+    ``patient_id`` scopes it to one patient's clinical rows (see
+    :mod:`nerveglide.store.scoping`); ``system=True`` sees every patient's (account
+    deletion, maintenance); with neither, touching a clinical table raises. Open scoped
+    units of work through :mod:`nerveglide.services.access`, which checks who may.
+    ``audit`` names who acts, for the audit log of changes.
     """
 
-    def __init__(self, session_factory: SessionFactory) -> None:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        *,
+        patient_id: int | None = None,
+        system: bool = False,
+        audit: AuditContext | None = None,
+    ) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
+        self.patient_id = patient_id
+        self._system = system
+        self._audit = audit
 
     @property
     def session(self) -> Session:
@@ -89,11 +116,20 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         if self._session is not None:
             raise RuntimeError("this unit of work is already in use")
         self._session = self._session_factory()
+        if self.patient_id is not None:
+            scope_to_patient(self._session, self.patient_id)
+        elif self._system:
+            scope_to_system(self._session)
+        if self._audit is not None:
+            set_audit_context(self._session, self._audit)
+        self.accounts = AccountRepository(self._session)
+        self.audit = AuditRepository(self._session)
         self.content_releases = ContentReleaseRepository(self._session)
         self.programs = ProgramRepository(self._session)
         self.sessions = SessionRepository(self._session)
         self.safety = SafetyRepository(self._session)
         self.diary = DiaryRepository(self._session)
+        self.followup = FollowUpRepository(self._session)
         self.questionnaires = QuestionnaireRepository(self._session)
         return super().__enter__()
 

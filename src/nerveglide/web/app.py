@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from nerveglide import __version__
@@ -23,13 +24,26 @@ from nerveglide.content.loader import (
     load_questionnaires,
 )
 from nerveglide.content.schema import Library
-from nerveglide.errors import InvalidInput, NerveglideError, NotFound, NotPermitted
+from nerveglide.errors import (
+    InvalidInput,
+    NerveglideError,
+    NotAuthenticated,
+    NotFound,
+    NotPermitted,
+    Throttled,
+)
+from nerveglide.services import alerts
 from nerveglide.services.content_release import record_content_release
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
+from nerveglide.web.auth import ANON_CSRF_COOKIE, authenticate
 from nerveglide.web.routers import (
+    account,
+    admin,
     analysis,
     api,
+    auth,
+    clinician,
     diary,
     pages,
     program,
@@ -48,6 +62,8 @@ CONTENT_SECURITY_POLICY = (
 )
 
 _STATUS: dict[type[NerveglideError], int] = {
+    Throttled: 429,
+    NotAuthenticated: 401,
     NotFound: 404,
     NotPermitted: 403,
     InvalidInput: 422,
@@ -83,6 +99,8 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        # Every route: who is asking (a login outside the public routes), and CSRF.
+        dependencies=[Depends(authenticate)],
     )
     app.state.settings = settings
     app.state.library = library
@@ -98,6 +116,10 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(reports.router)
     app.include_router(analysis.router)
     app.include_router(questionnaires.router)
+    app.include_router(auth.router)
+    app.include_router(account.router)
+    app.include_router(clinician.router)
+    app.include_router(admin.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -111,6 +133,30 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
         except Exception as exc:  # the database is the one thing we wait on
             return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
         return JSONResponse({"status": "ready"})
+
+    @app.middleware("http")
+    async def alert_clinicians(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        # After each successful change a patient makes, see whether their safety verdict
+        # now calls for an alert to their clinician (services.alerts says when).
+        response = await call_next(request)
+        login = getattr(request.state, "login", None)
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS")
+            and response.status_code < 400
+            and login is not None
+            and login.role == "patient"
+        ):
+            await run_in_threadpool(
+                alerts.check_patient,
+                request.app.state.session_factory,
+                settings,
+                request.app.state.rules,
+                login.account_id,
+                datetime.now(UTC),
+            )
+        return response
 
     @app.middleware("http")
     async def same_origin_writes(
@@ -131,6 +177,18 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
+        new_anon_csrf = getattr(request.state, "new_anon_csrf", None)
+        if new_anon_csrf:  # a form was shown before login: its double-submit cookie
+            response.set_cookie(
+                ANON_CSRF_COOKIE,
+                new_anon_csrf,
+                httponly=True,
+                samesite="strict",
+                secure=settings.secure_cookies,
+                path="/",
+            )
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -149,6 +207,13 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
 
     @app.exception_handler(NerveglideError)
     async def nerveglide_error(request: Request, exc: NerveglideError) -> Response:
+        if (
+            isinstance(exc, NotAuthenticated)
+            and not isinstance(exc, Throttled)
+            and not request.url.path.startswith("/api/")
+            and request.method in ("GET", "HEAD")
+        ):
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
         status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
         return render_error(request, status, exc.message)
 

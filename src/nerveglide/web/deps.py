@@ -10,7 +10,9 @@ from fastapi import Depends, Request
 from nerveglide.config import Settings
 from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import Library
+from nerveglide.services.access import own_patient_id, patient_uow
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
+from nerveglide.web.auth import require_actor
 
 
 def get_library(request: Request) -> Library:
@@ -28,9 +30,16 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
+def get_patient_id(request: Request) -> int:
+    """The patient the logged-in person's own pages are about (themselves)."""
+    return own_patient_id(require_actor(request))
+
+
 def get_uow(request: Request) -> Iterator[SqlAlchemyUnitOfWork]:
-    """A unit of work for the request; routes commit through it, nothing else does."""
-    uow = SqlAlchemyUnitOfWork(request.app.state.session_factory)
+    """A unit of work for the request, scoped to the logged-in patient's own data;
+    routes commit through it, nothing else does."""
+    actor = require_actor(request)
+    uow = patient_uow(request.app.state.session_factory, actor, own_patient_id(actor))
     with uow:
         yield uow
 
@@ -39,3 +48,4 @@ LibraryDep = Annotated[Library, Depends(get_library)]
 RulesDep = Annotated[RuleSet, Depends(get_rules)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 UoWDep = Annotated[SqlAlchemyUnitOfWork, Depends(get_uow)]
+PatientIdDep = Annotated[int, Depends(get_patient_id)]

@@ -11,9 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from nerveglide.config import Settings, get_settings
-from nerveglide.services.analysis import analyses_root
+from nerveglide.services.analysis import analyses_root, patient_data_dir
 from nerveglide.store import migrate
 from nerveglide.web.app import create_app
+from tests.accounts import logged_in_patient
 from tests.integration.motion.clips import RAISE, read_frames, write_video
 
 
@@ -33,6 +34,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as client:
+        logged_in_patient(client, settings.effective_database_url)
         yield client
 
 
@@ -58,7 +60,10 @@ def test_upload_is_analysed_then_deleted(client: TestClient, settings: Settings,
     assert response.status_code == 303
     url = response.headers["location"]
     analysis_id = url.rsplit("/", 1)[-1]
-    folder = analyses_root(settings.data_dir) / analysis_id
+    folder = (
+        analyses_root(patient_data_dir(settings.data_dir, client.get("/api/me").json()["id"]))
+        / analysis_id
+    )
     assert not list(folder.glob("upload*")), "the upload must be deleted"
     html = client.get(url).text
     assert "Seated leg raises: 2 complete repetitions" in html
@@ -84,7 +89,10 @@ def test_upload_is_analysed_then_deleted(client: TestClient, settings: Settings,
 def test_upload_is_kept_when_asked(client: TestClient, settings: Settings, clip: Path):
     response = upload(client, clip, keep="on", pace="2.5")
     assert response.status_code == 303
-    folder = analyses_root(settings.data_dir) / response.headers["location"].rsplit("/", 1)[-1]
+    folder = (
+        analyses_root(patient_data_dir(settings.data_dir, client.get("/api/me").json()["id"]))
+        / response.headers["location"].rsplit("/", 1)[-1]
+    )
     kept = list(folder.glob("upload*"))
     assert len(kept) == 1
     assert kept[0].read_bytes() == clip.read_bytes()
@@ -99,6 +107,13 @@ def test_a_bad_upload_is_refused_with_nothing_left(
     response = upload(client, notes)
     assert response.status_code == 422
     assert "is not a video" in response.text
-    assert list(analyses_root(settings.data_dir).iterdir()) == []
+    assert (
+        list(
+            analyses_root(
+                patient_data_dir(settings.data_dir, client.get("/api/me").json()["id"])
+            ).iterdir()
+        )
+        == []
+    )
     assert upload(client, notes, what="glide:nonsense").status_code == 422
     assert client.get("/analysis/" + "0" * 32).status_code == 404

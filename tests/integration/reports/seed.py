@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from nerveglide.content.loader import default_library
+from nerveglide.services.accounts import cli_patient
 from nerveglide.services.programs import build_program, save_program
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.db import SessionFactory
@@ -49,6 +50,7 @@ def seed(
     reps: int = 15,
     stop_day: int | None = 2,
     seed_value: int = 3,
+    patient_id: int | None = None,
 ) -> Seeded:
     """``days`` days from ``start``: ``per_day`` sessions (one fewer every fifth day), a
     stop on ``stop_day``, leg pain in the diary easing from 7 to 2, symptoms receding."""
@@ -57,7 +59,9 @@ def seed(
     created = datetime.combine(start - timedelta(days=1), time(9), tzinfo=UTC)
     counts = {"sessions": 0, "completed": 0, "stopped": 0, "repetitions": 0}
     first_leg = last_leg = 0
-    with SqlAlchemyUnitOfWork(session_factory) as uow:
+    if patient_id is None:  # the installation's only patient (made if there is none)
+        patient_id = cli_patient(session_factory, None, datetime.now(UTC)).id
+    with SqlAlchemyUnitOfWork(session_factory, patient_id=patient_id) as uow:
         program = build_program(
             library,
             "left",

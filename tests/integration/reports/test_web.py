@@ -21,6 +21,7 @@ from nerveglide.reports.plots import ADHERENCE_TITLE, NO_CAMERA, PAIN_TITLE, REA
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
 from nerveglide.web.app import CONTENT_SECURITY_POLICY, create_app
+from tests.accounts import logged_in_patient
 from tests.integration.reports.seed import Seeded, seed
 
 START = date(2025, 3, 3)
@@ -31,6 +32,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, str]]:
     migrate.upgrade(database_url)
     settings = get_settings(data_dir=tmp_path, database_url=database_url, env="test")
     with TestClient(create_app(settings)) as client:
+        logged_in_patient(client, database_url)
         yield client, database_url
 
 

@@ -117,7 +117,7 @@ def test_downgrading_the_safety_migration_keeps_sessions_and_their_repetitions(
 
     from sqlalchemy import text
 
-    migrate.upgrade(database_url)
+    migrate.upgrade(database_url, "0005")  # the rows below are a pre-accounts install's
     engine = make_engine(database_url)
     now = datetime(2026, 11, 22, tzinfo=UTC)
     try:

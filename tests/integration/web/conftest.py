@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from nerveglide.config import Settings, get_settings
 from nerveglide.store import migrate
 from nerveglide.web.app import create_app
+from tests.accounts import logged_in_patient
 
 
 @pytest.fixture
@@ -19,6 +20,13 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
+def anonymous_client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as client:
         yield client
+
+
+@pytest.fixture
+def client(anonymous_client: TestClient, settings: Settings) -> TestClient:
+    """A client logged in as a patient (whose own data the pages show)."""
+    logged_in_patient(anonymous_client, settings.effective_database_url)
+    return anonymous_client

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from nerveglide.config import get_settings
 from nerveglide.store import migrate
 from nerveglide.web.app import create_app
+from tests.accounts import logged_in_patient
 
 ENTRY: dict[str, Any] = {
     "back_pain": 3,
@@ -32,6 +33,7 @@ def diary(database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, str]]
     settings = get_settings(data_dir=tmp_path, database_url=database_url, env="test")
     today = settings.today(datetime.now(UTC)).isoformat()
     with TestClient(create_app(settings)) as client:
+        logged_in_patient(client, database_url)
         yield client, today
 
 

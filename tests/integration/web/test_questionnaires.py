@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from nerveglide.config import get_settings
 from nerveglide.store import migrate
 from nerveglide.web.app import create_app
+from tests.accounts import logged_in_patient
 
 
 @pytest.fixture
@@ -22,6 +23,7 @@ def app_db(database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, str]
     migrate.upgrade(database_url)
     settings = get_settings(data_dir=tmp_path, database_url=database_url, env="test")
     with TestClient(create_app(settings)) as client:
+        logged_in_patient(client, database_url)
         yield client, database_url
 
 

@@ -16,6 +16,7 @@ from nerveglide.config import get_settings
 from nerveglide.content.loader import default_rules, load_library
 from nerveglide.store import migrate
 from nerveglide.web.app import create_app
+from tests.accounts import logged_in_patient
 from tests.integration.web.test_sessions_api import RAISE_000, make_program, rep, screen
 
 PAIN = {"pain_before": {"back": 3, "leg": 5}}
@@ -26,6 +27,7 @@ def app_db(database_url: str, tmp_path: Path) -> Iterator[tuple[TestClient, str]
     migrate.upgrade(database_url)
     settings = get_settings(data_dir=tmp_path, database_url=database_url, env="test")
     with TestClient(create_app(settings)) as client:
+        logged_in_patient(client, database_url)
         yield client, database_url
 
 
@@ -245,10 +247,15 @@ def test_a_diary_rising_while_exercising_pauses_sessions(app_db):
             connection.execute(
                 text(
                     "INSERT INTO diary_entry (entry_date, saved_at, back_pain, leg_pain,"
-                    " numbness, weakness, reach, sleep_disturbed) VALUES (:d, :s, 2, :leg,"
-                    " 'none', 'none', '{}', false)"
+                    " numbness, weakness, reach, sleep_disturbed, patient_id) VALUES (:d, :s,"
+                    " 2, :leg, 'none', 'none', '{}', false, :p)"
                 ),
-                {"d": today - timedelta(days=days_ago), "s": datetime.now(UTC), "leg": leg},
+                {
+                    "d": today - timedelta(days=days_ago),
+                    "s": datetime.now(UTC),
+                    "leg": leg,
+                    "p": client.get("/api/me").json()["id"],
+                },
             )
     engine.dispose()
     state = client.get("/api/safety").json()

@@ -15,6 +15,7 @@ from nerveglide.config import get_settings
 from nerveglide.content.schema import SEED_000
 from nerveglide.store import migrate
 from nerveglide.web.app import create_app
+from tests.accounts import logged_in_patient
 
 RAISE_000 = {"exercise_id": "seated-leg-raise", "dose": "seated-leg-raise.dose.000", "reps": 10}
 
@@ -24,6 +25,7 @@ def api(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
     migrate.upgrade(database_url)
     settings = get_settings(data_dir=tmp_path, database_url=database_url, env="test")
     with TestClient(create_app(settings)) as client:
+        logged_in_patient(client, database_url)
         screen(client)
         yield client
 

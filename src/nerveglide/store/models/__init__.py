@@ -1,5 +1,14 @@
 """Every table; importing this module registers them all on ``Base.metadata``."""
 
+from nerveglide.store.models.account import (
+    AccountRow,
+    AccountTokenRow,
+    AlertRow,
+    AuditEventRow,
+    AuthSessionRow,
+    ClinicianNoteRow,
+    LoginAttemptRow,
+)
 from nerveglide.store.models.content_release import ContentRelease
 from nerveglide.store.models.diary import DiaryEntryRow
 from nerveglide.store.models.exercise_session import (
@@ -21,9 +30,16 @@ from nerveglide.store.models.safety import (
 )
 
 __all__ = [
+    "AccountRow",
+    "AccountTokenRow",
+    "AlertRow",
+    "AuditEventRow",
+    "AuthSessionRow",
+    "ClinicianNoteRow",
     "ContentRelease",
     "DiaryEntryRow",
     "ExerciseSessionRow",
+    "LoginAttemptRow",
     "ProgramGlideRow",
     "ProgramRow",
     "QuestionnaireResponseRow",

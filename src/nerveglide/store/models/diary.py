@@ -10,13 +10,14 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nerveglide.store.base import Base, UTCDateTime
+from nerveglide.store.models.owned import PatientOwned
 
 __all__ = ["DiaryEntryRow"]
 
 LEVELS = "('none', 'mild', 'moderate', 'severe')"
 
 
-class DiaryEntryRow(Base):
+class DiaryEntryRow(PatientOwned, Base):
     __tablename__ = "diary_entry"
     __table_args__ = (
         CheckConstraint("back_pain BETWEEN 0 AND 10", name="back_pain"),

@@ -20,13 +20,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nerveglide.store.base import Base, UTCDateTime
+from nerveglide.store.models.owned import PatientOwned
 
 __all__ = ["ExerciseSessionRow", "SessionRepetitionRow", "StopEventRow"]
 
 SESSION_STATUSES = ("in_progress", "completed", "ended_early", "stopped_hurt")
 
 
-class ExerciseSessionRow(Base):
+class ExerciseSessionRow(PatientOwned, Base):
     """One exercise session, with the pain checks before and after it."""
 
     __tablename__ = "exercise_session"
@@ -69,7 +70,7 @@ class ExerciseSessionRow(Base):
     )
 
 
-class SessionRepetitionRow(Base):
+class SessionRepetitionRow(PatientOwned, Base):
     """One completed repetition, saved as it happens."""
 
     __tablename__ = "session_repetition"
@@ -95,7 +96,7 @@ class SessionRepetitionRow(Base):
     session: Mapped[ExerciseSessionRow] = relationship(back_populates="repetitions")
 
 
-class StopEventRow(Base):
+class StopEventRow(PatientOwned, Base):
     """A "Stop: it hurts" event: when, where in the session, where it hurt and how much.
     Kept for the safety rules, which read these facts."""
 

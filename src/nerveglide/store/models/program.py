@@ -8,11 +8,12 @@ from sqlalchemy import CheckConstraint, Float, ForeignKey, Integer, String, Uniq
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nerveglide.store.base import Base, UTCDateTime
+from nerveglide.store.models.owned import PatientOwned
 
 __all__ = ["ProgramGlideRow", "ProgramRow"]
 
 
-class ProgramRow(Base):
+class ProgramRow(PatientOwned, Base):
     """A saved version of the person's program; the newest is the one in use."""
 
     __tablename__ = "program"
@@ -23,6 +24,8 @@ class ProgramRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     affected_leg: Mapped[str] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The clinician who prescribed this version; NULL when the patient made it.
+    prescribed_by: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"))
     glides: Mapped[list[ProgramGlideRow]] = relationship(
         back_populates="program",
         order_by="ProgramGlideRow.position",
@@ -31,7 +34,7 @@ class ProgramRow(Base):
     )
 
 
-class ProgramGlideRow(Base):
+class ProgramGlideRow(PatientOwned, Base):
     """One glide's dose in a program version."""
 
     __tablename__ = "program_glide"

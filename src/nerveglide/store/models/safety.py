@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nerveglide.store.base import Base, UTCDateTime
+from nerveglide.store.models.owned import PatientOwned
 
 __all__ = [
     "SafetyClearanceRow",
@@ -28,7 +29,7 @@ __all__ = [
 ]
 
 
-class ScreeningRow(Base):
+class ScreeningRow(PatientOwned, Base):
     __tablename__ = "screening"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -43,7 +44,7 @@ class ScreeningRow(Base):
     )
 
 
-class ScreeningAnswerRow(Base):
+class ScreeningAnswerRow(PatientOwned, Base):
     """One answer, stored with its time."""
 
     __tablename__ = "screening_answer"
@@ -59,7 +60,7 @@ class ScreeningAnswerRow(Base):
     screening: Mapped[ScreeningRow] = relationship(back_populates="answers")
 
 
-class SafetyClearanceRow(Base):
+class SafetyClearanceRow(PatientOwned, Base):
     """A blocking rule cleared: the person confirmed seeing a doctor, or a clinician did."""
 
     __tablename__ = "safety_clearance"
@@ -73,7 +74,7 @@ class SafetyClearanceRow(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
-class SafetyVerdictRow(Base):
+class SafetyVerdictRow(PatientOwned, Base):
     """Every verdict that blocked or paused exercising, with what it read."""
 
     __tablename__ = "safety_verdict"
@@ -88,11 +89,15 @@ class SafetyVerdictRow(Base):
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-class SafetySettingRow(Base):
+class SafetySettingRow(PatientOwned, Base):
     """A safety setting changed from its default (by the person's clinician, later)."""
 
     __tablename__ = "safety_setting"
 
+    # One row per patient and name: the patient is part of the key.
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -21,6 +21,10 @@ class ProgramRepository:
         statement = select(ProgramRow).order_by(ProgramRow.id.desc()).limit(1)
         return self.session.scalars(statement).first()
 
+    def versions(self) -> list[ProgramRow]:
+        """Every saved version, newest first."""
+        return list(self.session.scalars(select(ProgramRow).order_by(ProgramRow.id.desc())))
+
     def get(self, program_id: int) -> ProgramRow | None:
         return self.session.get(ProgramRow, program_id)
 

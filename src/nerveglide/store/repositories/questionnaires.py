@@ -31,4 +31,7 @@ class QuestionnaireRepository:
         return list(self.session.scalars(statement))
 
     def schedule(self, questionnaire_id: str) -> QuestionnaireScheduleRow | None:
-        return self.session.get(QuestionnaireScheduleRow, questionnaire_id)
+        statement = select(QuestionnaireScheduleRow).where(
+            QuestionnaireScheduleRow.questionnaire_id == questionnaire_id
+        )
+        return self.session.scalars(statement).one_or_none()

@@ -43,7 +43,9 @@ class SafetyRepository:
         return list(self.session.scalars(select(SafetySettingRow)))
 
     def setting(self, name: str) -> SafetySettingRow | None:
-        return self.session.get(SafetySettingRow, name)
+        return self.session.scalars(
+            select(SafetySettingRow).where(SafetySettingRow.name == name)
+        ).one_or_none()
 
     def add(
         self, row: ScreeningRow | SafetyClearanceRow | SafetyVerdictRow | SafetySettingRow

@@ -24,8 +24,9 @@ from nerveglide.services.analysis import (
     delete_analysis,
     load_report,
     new_analysis,
+    patient_data_dir,
 )
-from nerveglide.web.deps import LibraryDep, SettingsDep
+from nerveglide.web.deps import LibraryDep, PatientIdDep, SettingsDep
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -69,7 +70,9 @@ def _form_page(
 
 
 @router.get("/analysis", response_class=HTMLResponse)
-def analysis_form(request: Request, library: LibraryDep, deleted: bool = False) -> HTMLResponse:
+def analysis_form(
+    request: Request, library: LibraryDep, patient_id: PatientIdDep, deleted: bool = False
+) -> HTMLResponse:
     return _form_page(request, library, deleted=deleted)
 
 
@@ -110,6 +113,7 @@ def analysis_upload(
     request: Request,
     library: LibraryDep,
     settings: SettingsDep,
+    patient_id: PatientIdDep,
     video: Annotated[UploadFile, File()],
     what: Annotated[str, Form()] = "",
     leg: Annotated[str, Form()] = "auto",
@@ -138,7 +142,7 @@ def analysis_upload(
         pace_s, hold_s = _number(pace, "the pace"), _number(hold, "the hold")
         if movement is not None and (pace_s is not None or hold_s is not None):
             raise InvalidInput("pace and hold are a glide's settings: leave them empty")
-        analysis_id, folder = new_analysis(settings.data_dir)
+        analysis_id, folder = new_analysis(patient_data_dir(settings.data_dir, patient_id))
         path = _save(video, folder)
         analyse_upload(
             folder,
@@ -160,9 +164,13 @@ def analysis_upload(
 
 @router.get("/analysis/{analysis_id}", response_class=HTMLResponse)
 def analysis_result(
-    request: Request, analysis_id: str, library: LibraryDep, settings: SettingsDep
+    request: Request,
+    analysis_id: str,
+    library: LibraryDep,
+    settings: SettingsDep,
+    patient_id: PatientIdDep,
 ) -> HTMLResponse:
-    folder = analysis_folder(settings.data_dir, analysis_id)
+    folder = analysis_folder(patient_data_dir(settings.data_dir, patient_id), analysis_id)
     report = load_report(folder)
     files = [n for n in OUTPUT_FILES if (folder / RESULTS / n).is_file()]
     items = {}
@@ -188,14 +196,18 @@ def analysis_result(
 
 
 @router.get("/analysis/{analysis_id}/files/{name}")
-def analysis_file(analysis_id: str, name: str, settings: SettingsDep) -> FileResponse:
-    folder = analysis_folder(settings.data_dir, analysis_id)
+def analysis_file(
+    analysis_id: str, name: str, settings: SettingsDep, patient_id: PatientIdDep
+) -> FileResponse:
+    folder = analysis_folder(patient_data_dir(settings.data_dir, patient_id), analysis_id)
     if name not in _MEDIA or not (folder / RESULTS / name).is_file():
         raise NotFound("There is no such file in this analysis.")
     return FileResponse(folder / RESULTS / name, media_type=_MEDIA[name])
 
 
 @router.post("/analysis/{analysis_id}/delete")
-def analysis_delete(analysis_id: str, settings: SettingsDep) -> RedirectResponse:
-    delete_analysis(analysis_folder(settings.data_dir, analysis_id))
+def analysis_delete(
+    analysis_id: str, settings: SettingsDep, patient_id: PatientIdDep
+) -> RedirectResponse:
+    delete_analysis(analysis_folder(patient_data_dir(settings.data_dir, patient_id), analysis_id))
     return RedirectResponse("/analysis?deleted=true", status_code=303)

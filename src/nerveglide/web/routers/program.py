@@ -15,9 +15,15 @@ from nerveglide.domain.program import (
     SETTING_DEFAULTS,
     Program,
     default_dose,
+    describe_changes,
 )
 from nerveglide.errors import InvalidInput, NotFound
-from nerveglide.services.programs import build_program, current_program, save_program
+from nerveglide.services.programs import (
+    build_program,
+    current_program,
+    program_versions,
+    save_program,
+)
 from nerveglide.web.deps import LibraryDep, UoWDep
 from nerveglide.web.schemas import ProgramIn
 from nerveglide.web.templating import templates
@@ -108,6 +114,30 @@ def program_page(
         library,
         _form_values(library, stored.program if stored else None),
         saved=bool(saved),
+    )
+
+
+@router.get("/program/history", response_class=HTMLResponse)
+def program_history(request: Request, library: LibraryDep, uow: UoWDep) -> HTMLResponse:
+    """Every version of the program, newest first: when, by whom, and what changed."""
+    versions = program_versions(uow)
+    authors = {
+        v.prescribed_by: uow.accounts.get(v.prescribed_by)
+        for v in versions
+        if v.prescribed_by is not None
+    }
+    rows = [
+        {
+            "version": v,
+            "by": authors.get(v.prescribed_by) if v.prescribed_by is not None else None,
+            "changes": describe_changes(
+                versions[i + 1].program if i + 1 < len(versions) else None, v.program
+            ),
+        }
+        for i, v in enumerate(versions)
+    ]
+    return templates.TemplateResponse(
+        request, "program_history.html", {"library": library, "page": "program", "rows": rows}
     )
 
 

@@ -57,13 +57,18 @@
     try { localStorage.setItem(queueKey, JSON.stringify(queue)); } catch (e) { /* private mode */ }
   }
   var queue = loadQueue();
+  // API writes carry the login session's CSRF token (the page's <meta name="csrf-token">).
+  function jsonHeaders() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return { "Content-Type": "application/json", "X-CSRF-Token": meta ? meta.getAttribute("content") : "" };
+  }
   var flushing = false;
   function flush() {
     if (flushing || !queue.length) { showSaveStatus(); return; }
     flushing = true;
     var body = queue[0];
     fetch("/api/sessions/" + sessionId + "/repetitions", {
-      method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+      method: "PUT", headers: jsonHeaders(), body: JSON.stringify(body)
     }).then(function (response) {
       flushing = false;
       if (response.ok || response.status === 422) {
@@ -348,7 +353,7 @@
       step_kind: step ? step.kind : null
     };
     fetch("/api/sessions/" + sessionId + "/stop", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+      method: "POST", headers: jsonHeaders(), body: JSON.stringify(body)
     }).then(function (response) {
       if (!response.ok) throw new Error("status " + response.status);
       ui.dialog.close();
@@ -391,7 +396,7 @@
     };
     flush();
     fetch("/api/sessions/" + sessionId + "/finish", {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
+      method: "POST", headers: jsonHeaders(), body: JSON.stringify(body)
     }).then(function (response) {
       if (!response.ok) throw new Error("status " + response.status);
       return response.json();

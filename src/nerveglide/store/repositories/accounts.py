@@ -1,0 +1,105 @@
+"""Queries on accounts, login sessions, login attempts and single-use tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from nerveglide.store.models.account import (
+    AccountRow,
+    AccountTokenRow,
+    AuthSessionRow,
+    LoginAttemptRow,
+)
+
+__all__ = ["AccountRepository"]
+
+
+class AccountRepository:
+    """Reads and writes account records in one session; never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- accounts ---------------------------------------------------------------------
+
+    def get(self, account_id: int) -> AccountRow | None:
+        return self.session.get(AccountRow, account_id)
+
+    def by_email(self, email: str) -> AccountRow | None:
+        statement = select(AccountRow).where(AccountRow.email == email)
+        return self.session.scalars(statement).one_or_none()
+
+    def add(self, row: AccountRow | AccountTokenRow | AuthSessionRow | LoginAttemptRow) -> None:
+        self.session.add(row)
+
+    def delete(self, row: AccountRow) -> None:
+        self.session.delete(row)
+
+    def count(self, role: str | None = None) -> int:
+        statement = select(func.count()).select_from(AccountRow)
+        if role is not None:
+            statement = statement.where(AccountRow.role == role)
+        return int(self.session.scalar(statement) or 0)
+
+    def all(self, role: str | None = None) -> list[AccountRow]:
+        statement = select(AccountRow).order_by(AccountRow.id)
+        if role is not None:
+            statement = statement.where(AccountRow.role == role)
+        return list(self.session.scalars(statement))
+
+    def patients_of(self, clinician_id: int) -> list[AccountRow]:
+        statement = (
+            select(AccountRow)
+            .where(AccountRow.role == "patient", AccountRow.clinician_id == clinician_id)
+            .order_by(AccountRow.display_name, AccountRow.id)
+        )
+        return list(self.session.scalars(statement))
+
+    def unclaimed_owner(self) -> AccountRow | None:
+        statement = select(AccountRow).where(AccountRow.unclaimed.is_(True)).limit(1)
+        return self.session.scalars(statement).first()
+
+    # --- login sessions ---------------------------------------------------------------
+
+    def auth_session(self, id_hash: str) -> AuthSessionRow | None:
+        return self.session.get(AuthSessionRow, id_hash)
+
+    def end_session(self, id_hash: str) -> None:
+        self.session.execute(delete(AuthSessionRow).where(AuthSessionRow.id_hash == id_hash))
+
+    def end_sessions_of(self, account_id: int) -> None:
+        self.session.execute(delete(AuthSessionRow).where(AuthSessionRow.account_id == account_id))
+
+    def sessions_of(self, account_id: int) -> list[AuthSessionRow]:
+        statement = select(AuthSessionRow).where(AuthSessionRow.account_id == account_id)
+        return list(self.session.scalars(statement))
+
+    # --- login attempts ---------------------------------------------------------------
+
+    def failures_since(
+        self, since: datetime, *, email: str | None = None, address: str | None = None
+    ) -> int:
+        statement = (
+            select(func.count())
+            .select_from(LoginAttemptRow)
+            .where(LoginAttemptRow.attempted_at >= since, LoginAttemptRow.succeeded.is_(False))
+        )
+        if email is not None:
+            statement = statement.where(LoginAttemptRow.email == email)
+        if address is not None:
+            statement = statement.where(LoginAttemptRow.address == address)
+        return int(self.session.scalar(statement) or 0)
+
+    def forget_attempts_before(self, before: datetime) -> None:
+        self.session.execute(delete(LoginAttemptRow).where(LoginAttemptRow.attempted_at < before))
+
+    # --- tokens -----------------------------------------------------------------------
+
+    def token(self, token_hash: str, purpose: str) -> AccountTokenRow | None:
+        statement = select(AccountTokenRow).where(
+            AccountTokenRow.token_hash == token_hash, AccountTokenRow.purpose == purpose
+        )
+        return self.session.scalars(statement).one_or_none()

@@ -1,0 +1,42 @@
+"""Queries on the audit log. There is no update or delete here, and the database's
+triggers refuse them anyway."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nerveglide.store.models.account import AuditEventRow
+
+__all__ = ["AuditRepository"]
+
+
+class AuditRepository:
+    """Appends to and reads the audit log in one session; never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, row: AuditEventRow) -> None:
+        self.session.add(row)
+
+    def entries(
+        self,
+        *,
+        since: datetime | None = None,
+        patient_id: int | None = None,
+        actor_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[AuditEventRow]:
+        statement = select(AuditEventRow).order_by(AuditEventRow.id.desc())
+        if since is not None:
+            statement = statement.where(AuditEventRow.at >= since)
+        if patient_id is not None:
+            statement = statement.where(AuditEventRow.patient_id == patient_id)
+        if actor_id is not None:
+            statement = statement.where(AuditEventRow.actor_id == actor_id)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return list(self.session.scalars(statement))

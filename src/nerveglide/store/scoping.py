@@ -1,0 +1,105 @@
+"""Row ownership, enforced under every query: a session scoped to one patient reads,
+updates and deletes only that patient's clinical rows, and stamps new ones with the
+patient's id.
+
+A SQLAlchemy session carries its scope in ``session.info``:
+
+- :func:`scope_to_patient` (``patient_id``): every ORM statement that touches a
+  :class:`~nerveglide.store.models.owned.PatientOwned` table gets
+  ``WHERE patient_id = :patient_id`` (``with_loader_criteria``, also on joins, relationship
+  loads and ORM updates/deletes). Another patient's row is simply not there.
+- :func:`scope_to_system`: no filter; for work that is not about one patient (account
+  deletion, the migration of a pre-accounts installation).
+- no scope at all: touching a clinical table raises :class:`UnscopedClinicalAccess`, so a
+  code path that forgot to say whose data it reads fails loudly instead of reading
+  everyone's.
+
+Who may open a scope for which patient is decided in one place:
+:mod:`nerveglide.services.access`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from nerveglide.store.models.owned import PatientOwned
+
+__all__ = [
+    "UnscopedClinicalAccess",
+    "scope_of",
+    "scope_to_patient",
+    "scope_to_system",
+]
+
+_KEY = "nerveglide.patient_scope"
+_SYSTEM = "system"
+
+
+class UnscopedClinicalAccess(RuntimeError):
+    """A clinical table was queried in a session with no patient scope."""
+
+
+def scope_to_patient(session: Session, patient_id: int) -> None:
+    session.info[_KEY] = int(patient_id)
+
+
+def scope_to_system(session: Session) -> None:
+    session.info[_KEY] = _SYSTEM
+
+
+def scope_of(session: Session) -> int | str | None:
+    """The patient id, ``"system"``, or None."""
+    value: int | str | None = session.info.get(_KEY)
+    return value
+
+
+def _touches_owned(state: ORMExecuteState) -> bool:
+    return any(issubclass(mapper.class_, PatientOwned) for mapper in state.all_mappers)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _filter_by_patient(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return  # the parent row was loaded under the filter already
+    if not _touches_owned(state):
+        return
+    scope = scope_of(state.session)
+    if scope == _SYSTEM:
+        return
+    if scope is None:
+        raise UnscopedClinicalAccess(
+            "a clinical table was queried without a patient scope; open the unit of work "
+            "through nerveglide.services.access"
+        )
+    patient_id = int(scope)
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            PatientOwned,
+            lambda cls: cls.patient_id == patient_id,
+            include_aliases=True,
+        )
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_new_rows(session: Session, flush_context: Any, instances: Any) -> None:
+    scope = scope_of(session)
+    for obj in session.new:
+        if not isinstance(obj, PatientOwned):
+            continue
+        if isinstance(scope, int):
+            if obj.patient_id is None:
+                obj.patient_id = scope
+            elif obj.patient_id != scope:
+                raise UnscopedClinicalAccess("a row for another patient was added")
+        elif scope is None:
+            raise UnscopedClinicalAccess("a clinical row was added without a patient scope")
+    if isinstance(scope, int):
+        for obj in session.dirty:
+            if isinstance(obj, PatientOwned) and obj.patient_id != scope:
+                raise UnscopedClinicalAccess("a row was moved to another patient")

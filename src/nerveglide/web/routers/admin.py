@@ -1,0 +1,92 @@
+"""The admin's pages: accounts (create clinicians, disable accounts) and the audit log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from nerveglide.errors import InvalidInput
+from nerveglide.services import accounts, admin
+from nerveglide.services.mail import send_mail
+from nerveglide.web.auth import ActorDep
+from nerveglide.web.deps import LibraryDep, SettingsDep
+from nerveglide.web.templating import templates
+
+router = APIRouter()
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(
+    request: Request, library: LibraryDep, actor: ActorDep, created: str = ""
+) -> HTMLResponse:
+    rows = admin.list_accounts(request.app.state.session_factory, actor)
+    return templates.TemplateResponse(
+        request,
+        "admin.html",
+        {"library": library, "page": "admin", "accounts": rows, "created": created},
+    )
+
+
+@router.post("/admin/clinicians", response_class=HTMLResponse, response_model=None)
+def create_clinician(
+    request: Request,
+    library: LibraryDep,
+    settings: SettingsDep,
+    actor: ActorDep,
+    email: Annotated[str, Form(max_length=254)],
+    display_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    factory = request.app.state.session_factory
+    try:
+        row, token = accounts.create_clinician(
+            factory, settings, actor, email=email, display_name=display_name,
+            now=datetime.now(UTC),
+        )  # fmt: skip
+    except InvalidInput as exc:
+        rows = admin.list_accounts(factory, actor)
+        return templates.TemplateResponse(
+            request,
+            "admin.html",
+            {"library": library, "page": "admin", "accounts": rows, "error": exc.message},
+            status_code=422,
+        )
+    link = f"{settings.public_url.rstrip('/')}/password-reset/new?token={token}"
+    send_mail(
+        settings,
+        row.email,
+        "Your nerveglide clinician account",
+        f"An administrator made you a clinician account on nerveglide.\n\n"
+        f"Choose your password here within {settings.invite_valid_hours} hours (the link "
+        f"works once):\n{link}\n",
+    )
+    return RedirectResponse(f"/admin?created={row.email}", status_code=303)
+
+
+@router.post("/admin/accounts/{account_id}/disable")
+def disable(request: Request, account_id: int, actor: ActorDep) -> RedirectResponse:
+    accounts.disable_account(
+        request.app.state.session_factory, actor, account_id, datetime.now(UTC)
+    )
+    return RedirectResponse("/admin", status_code=303)
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_page(request: Request, library: LibraryDep, actor: ActorDep) -> HTMLResponse:
+    rows = admin.audit_entries(request.app.state.session_factory, actor)
+    return templates.TemplateResponse(
+        request,
+        "admin_audit.html",
+        {"library": library, "page": "audit", "entries": rows, "columns": admin.AUDIT_COLUMNS},
+    )
+
+
+@router.get("/admin/audit.csv")
+def audit_csv(request: Request, actor: ActorDep) -> PlainTextResponse:
+    return PlainTextResponse(
+        admin.audit_csv(request.app.state.session_factory, actor),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="nerveglide-audit.csv"'},
+    )

@@ -1,0 +1,65 @@
+"""Accounts for tests: make one straight in the database, and log a TestClient in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+
+from nerveglide.domain.accounts import Role
+from nerveglide.services.accounts import create_account
+from nerveglide.store.db import make_engine, make_session_factory
+
+PASSWORD = "a long enough test passphrase"
+
+
+def add_account(
+    database_url: str,
+    email: str,
+    role: Role = "patient",
+    *,
+    clinician_id: int | None = None,
+    password: str = PASSWORD,
+) -> int:
+    engine = make_engine(database_url)
+    try:
+        row = create_account(
+            make_session_factory(engine),
+            email=email,
+            role=role,
+            now=datetime.now(UTC),
+            password=password,
+            clinician_id=clinician_id,
+        )
+        return row.id
+    finally:
+        engine.dispose()
+
+
+def log_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Log in through the form (with its pre-login CSRF token); API writes then carry the
+    session's token in X-CSRF-Token. Returns that token."""
+    client.headers.pop("X-CSRF-Token", None)
+    client.get("/login")
+    response = client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": client.cookies["nerveglide_csrf"],
+        },
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    token = str(client.get("/api/me").json()["csrf_token"])
+    client.headers["X-CSRF-Token"] = token
+    return token
+
+
+def logged_in_patient(
+    client: TestClient, database_url: str, email: str = "patient@example.org"
+) -> int:
+    """A new patient account, logged in on ``client``; returns its id."""
+    patient_id = add_account(database_url, email)
+    log_in(client, email)
+    return patient_id
