@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
@@ -36,18 +37,20 @@ def add_account(
         engine.dispose()
 
 
+def form_token(client: TestClient, path: str) -> str:
+    """The CSRF token the form on ``path`` carries (as a browser would send it)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert found is not None, f"no CSRF token in the form of {path}"
+    return found.group(1)
+
+
 def log_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
     """Log in through the form (with its pre-login CSRF token); API writes then carry the
     session's token in X-CSRF-Token. Returns that token."""
     client.headers.pop("X-CSRF-Token", None)
-    client.get("/login")
     response = client.post(
         "/login",
-        data={
-            "email": email,
-            "password": password,
-            "csrf_token": client.cookies["nerveglide_csrf"],
-        },
+        data={"email": email, "password": password, "csrf_token": form_token(client, "/login")},
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text

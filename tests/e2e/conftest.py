@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -11,7 +13,8 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import Any
+from urllib.parse import urlencode, urlparse
 
 import pytest
 from playwright.sync_api import (
@@ -62,6 +65,85 @@ class Server:
         return f"sqlite:///{self.data_dir / 'nerveglide.db'}"
 
 
+PATIENT_EMAIL = "patient@example.org"
+PATIENT_PASSWORD = "a long enough test passphrase"
+
+
+@dataclass(frozen=True)
+class Login:
+    """A patient's login on a test server: the session cookie and its CSRF token."""
+
+    cookie_name: str
+    cookie: str
+    csrf: str
+
+
+#: The registered patient of each running test server, by its base URL.
+LOGINS: dict[str, Login] = {}
+
+
+def _cookies(response: http.client.HTTPResponse) -> dict[str, str]:
+    found = {}
+    for header in response.headers.get_all("set-cookie") or []:
+        name, _, rest = header.partition("=")
+        found[name.strip()] = rest.split(";", 1)[0]
+    return found
+
+
+def register_patient(base: str, email: str = PATIENT_EMAIL) -> Login:
+    """Register a self-guided patient through the real form, as a browser would."""
+    host = urlparse(base)
+    connection = http.client.HTTPConnection(host.hostname or "127.0.0.1", host.port, timeout=30)
+    try:
+        connection.request("GET", "/register")
+        response = connection.getresponse()
+        pre_login = _cookies(response)["nerveglide_csrf"]
+        response.read()
+        body = urlencode(
+            {"email": email, "password": PATIENT_PASSWORD, "display_name": "Test patient",
+             "csrf_token": pre_login}
+        )  # fmt: skip
+        connection.request(
+            "POST",
+            "/register",
+            body=body,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Cookie": f"nerveglide_csrf={pre_login}",
+            },
+        )
+        response = connection.getresponse()
+        response.read()
+        assert response.status == 303, response.status
+        name, value = next(
+            (k, v) for k, v in _cookies(response).items() if k != "nerveglide_csrf" and v
+        )
+        connection.request("GET", "/api/me", headers={"Cookie": f"{name}={value}"})
+        response = connection.getresponse()
+        csrf = re.search(rb'"csrf_token":"([^"]+)"', response.read())
+        assert csrf is not None
+        return Login(name, value, csrf.group(1).decode())
+    finally:
+        connection.close()
+
+
+def auth_headers(base: str) -> dict[str, str]:
+    """Headers that make a urllib request the server's registered patient's."""
+    login = LOGINS[base]
+    return {"Cookie": f"{login.cookie_name}={login.cookie}", "X-CSRF-Token": login.csrf}
+
+
+def patient_context(browser: Browser, base: str, **options: Any) -> BrowserContext:
+    """A new browser context logged in as the server's registered patient."""
+    context = browser.new_context(**options)
+    login = LOGINS[base]
+    context.add_cookies(
+        [{"name": login.cookie_name, "value": login.cookie, "url": base, "httpOnly": True,
+          "sameSite": "Lax"}]
+    )  # fmt: skip
+    return context
+
+
 def start_server(data: Path, **env_extra: str) -> Server:
     """A real ``nerveglide serve`` on a free port, its SQLite database under ``data``."""
     env = {
@@ -90,6 +172,7 @@ def start_server(data: Path, **env_extra: str) -> Server:
     while True:
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
+            LOGINS[base] = register_patient(base)
             return Server(base, data, process)
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
@@ -153,8 +236,8 @@ def watch(context: BrowserContext, expected_404: str | None = None) -> Watch:
 
 
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context(viewport=DESKTOP)
+def context(browser: Browser, server: str) -> Iterator[BrowserContext]:
+    context = patient_context(browser, server, viewport=DESKTOP)
     yield context
     context.close()
 

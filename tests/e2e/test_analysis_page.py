@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import DESKTOP, MOBILE, REPO, watch
+from tests.e2e.conftest import DESKTOP, MOBILE, REPO, patient_context, watch
 from tests.integration.motion.clips import RAISE, read_frames, write_video
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
@@ -39,7 +39,7 @@ def test_upload_a_video_and_see_the_analysis(
 ):
     if not AXE.exists():
         pytest.fail("node_modules/axe-core is missing: `make test` runs npm ci")
-    context = browser.new_context(viewport=DESKTOP, bypass_csp=False)
+    context = patient_context(browser, server, viewport=DESKTOP, bypass_csp=False)
     seen = watch(context)
     page = context.new_page()
     page.goto(f"{server}/analysis")
@@ -76,7 +76,7 @@ def test_upload_a_video_and_see_the_analysis(
 
     # Readable on a phone, and accessible (axe-core runs outside the app's CSP).
     for url in (f"{server}/analysis", result_url):
-        context = browser.new_context(viewport=MOBILE, bypass_csp=True)
+        context = patient_context(browser, server, viewport=MOBILE, bypass_csp=True)
         page = context.new_page()
         page.goto(url, wait_until="networkidle")
         overflow = page.evaluate(
@@ -97,7 +97,7 @@ def test_upload_a_video_and_see_the_analysis(
 def test_a_bad_upload_shows_what_to_change(browser: Browser, server: str, tmp_path: Path):
     notes = tmp_path / "notes.mp4"
     notes.write_text("my notes")
-    context = browser.new_context(viewport=DESKTOP)
+    context = patient_context(browser, server, viewport=DESKTOP)
     seen = watch(context, expected_404=None)
     page = context.new_page()
     page.goto(f"{server}/analysis")

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from nerveglide.content.loader import load_library
 from nerveglide.content.schema import EXERCISE_IDS
-from tests.e2e.conftest import DESKTOP, MOBILE, REPO, watch
+from tests.e2e.conftest import DESKTOP, MOBILE, REPO, patient_context, watch
 
 PAGES = {
     "home": "/",
@@ -42,7 +42,7 @@ def test_page_loads_cleanly_and_stays_local(
     browser: Browser, server: str, name: str, output_dir: Path
 ):
     for label, viewport in (("mobile", MOBILE), ("desktop", DESKTOP)):
-        context = browser.new_context(viewport=viewport)
+        context = patient_context(browser, server, viewport=viewport)
         seen = watch(context, expected_404=PAGES[name] if name == "not-found" else None)
         page = context.new_page()
         response = page.goto(server + PAGES[name], wait_until="networkidle")
@@ -65,7 +65,7 @@ def test_axe_finds_no_serious_violation(browser: Browser, server: str, name: str
     if not AXE.exists():
         pytest.fail("node_modules/axe-core is missing: `make test` runs npm ci")
     # The app's CSP allows no inline script; the test's own axe-core is injected around it.
-    context = browser.new_context(viewport=MOBILE, bypass_csp=True)
+    context = patient_context(browser, server, viewport=MOBILE, bypass_csp=True)
     seen = watch(context)
     page = context.new_page()
     page.goto(server + PAGES[name], wait_until="networkidle")
@@ -143,7 +143,7 @@ def test_instruction_follows_the_phase(page: Page, server: str):
 
 
 def test_reduced_motion_starts_paused_and_steps_by_phase(browser: Browser, server: str):
-    context = browser.new_context(viewport=MOBILE, reduced_motion="reduce")
+    context = patient_context(browser, server, viewport=MOBILE, reduced_motion="reduce")
     page = context.new_page()
     page.goto(f"{server}/exercises/seated-leg-kick")
     expect(page.locator("#demo-motion-note")).to_be_visible()

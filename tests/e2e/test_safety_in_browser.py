@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import MOBILE, Server, watch
+from tests.e2e.conftest import MOBILE, Server, auth_headers, patient_context, watch
 from tests.e2e.test_session_player import RAISE
 
 
@@ -18,7 +18,7 @@ def put_program_only(server: Server) -> None:
     request = urllib.request.Request(
         f"{server.url}/api/program",
         data=json.dumps({"affected_leg": "left", "glides": [RAISE]}).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **auth_headers(server.url)},
         method="PUT",
     )
     urllib.request.urlopen(request).close()
@@ -28,7 +28,7 @@ def test_a_cauda_equina_yes_shows_the_emergency_screen_and_blocks_sessions(
     browser: Browser, fast_server: Server, output_dir
 ):
     put_program_only(fast_server)
-    context = browser.new_context(viewport=MOBILE)
+    context = patient_context(browser, fast_server.url, viewport=MOBILE)
     seen = watch(context)
     page = context.new_page()
     page.goto(f"{fast_server.url}/session")
@@ -59,7 +59,7 @@ def test_a_cauda_equina_yes_shows_the_emergency_screen_and_blocks_sessions(
     request = urllib.request.Request(  # and by the API
         f"{fast_server.url}/api/sessions",
         data=json.dumps({"pain_before": {"back": 1, "leg": 1}}).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **auth_headers(fast_server.url)},
         method="POST",
     )
     with pytest.raises(urllib.error.HTTPError) as refused:
@@ -70,7 +70,7 @@ def test_a_cauda_equina_yes_shows_the_emergency_screen_and_blocks_sessions(
 
 def test_answering_no_to_everything_leads_on_to_the_session(browser: Browser, fast_server: Server):
     put_program_only(fast_server)
-    page = browser.new_context(viewport=MOBILE).new_page()
+    page = patient_context(browser, fast_server.url, viewport=MOBILE).new_page()
     page.goto(f"{fast_server.url}/session")
     page.wait_for_url("**/screening?next=/session")
     page.get_by_role("button", name="Save my answers").click()  # nothing answered

@@ -12,7 +12,7 @@ from typing import Any
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, text
 
-from tests.e2e.conftest import MOBILE, Server, watch
+from tests.e2e.conftest import MOBILE, Server, auth_headers, patient_context, watch
 
 
 def screen(server: Server, **answers: str) -> None:
@@ -23,7 +23,7 @@ def screen(server: Server, **answers: str) -> None:
     request = urllib.request.Request(
         f"{server.url}/api/screening",
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **auth_headers(server.url)},
         method="POST",
     )
     with urllib.request.urlopen(request) as response:
@@ -34,7 +34,7 @@ def put_program(server: Server, glides: list[dict[str, Any]], affected: str = "l
     request = urllib.request.Request(
         f"{server.url}/api/program",
         data=json.dumps({"affected_leg": affected, "glides": glides}).encode(),
-        headers={"Content-Type": "application/json"},
+        headers={"Content-Type": "application/json", **auth_headers(server.url)},
         method="PUT",
     )
     with urllib.request.urlopen(request) as response:
@@ -94,7 +94,7 @@ def answer_after(page: Page) -> None:
 
 def test_a_short_session_end_to_end(browser: Browser, fast_server: Server):
     put_program(fast_server, [RAISE])
-    context = browser.new_context(viewport=MOBILE)
+    context = patient_context(browser, fast_server.url, viewport=MOBILE)
     seen = watch(context)
     page = context.new_page()
     session_id = begin(page, fast_server)
@@ -134,7 +134,7 @@ def test_a_short_session_end_to_end(browser: Browser, fast_server: Server):
 
 def test_it_hurts_mid_set_is_saved_and_ends_the_session(browser: Browser, fast_server: Server):
     put_program(fast_server, [{**RAISE, "pace_s": 6, "rest_between_reps_s": 2}])
-    page = browser.new_context(viewport=MOBILE).new_page()
+    page = patient_context(browser, fast_server.url, viewport=MOBILE).new_page()
     session_id = begin(page, fast_server)
     page.get_by_role("button", name="Start").click()
     expect(page.locator('[data-count="seated-leg-raise|left"]')).to_contain_text(
@@ -183,7 +183,7 @@ def test_a_reload_mid_session_offers_to_resume_where_it_left_off(
     browser: Browser, fast_server: Server
 ):
     put_program(fast_server, [{**RAISE, "pace_s": 6, "rest_between_reps_s": 2}])
-    page = browser.new_context(viewport=MOBILE).new_page()
+    page = patient_context(browser, fast_server.url, viewport=MOBILE).new_page()
     session_id = begin(page, fast_server)
     page.get_by_role("button", name="Start").click()
     expect(page.locator('[data-count="seated-leg-raise|left"]')).to_contain_text(
@@ -212,7 +212,7 @@ def test_a_reload_mid_session_offers_to_resume_where_it_left_off(
 
 def test_space_pauses_and_resumes_and_the_countdown_freezes(browser: Browser, fast_server: Server):
     put_program(fast_server, [{**RAISE, "pace_s": 20}])
-    page = browser.new_context(viewport=MOBILE).new_page()
+    page = patient_context(browser, fast_server.url, viewport=MOBILE).new_page()
     begin(page, fast_server)
     page.keyboard.press("Space")  # starts
     expect(page.locator("#player")).to_have_attribute("data-step-kind", "move", timeout=10_000)
@@ -233,7 +233,7 @@ def test_player_fits_a_phone_in_portrait_and_landscape(
 ):
     put_program(fast_server, [RAISE])
     for label, viewport in (("portrait", MOBILE), ("landscape", {"width": 844, "height": 390})):
-        context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+        context = patient_context(browser, fast_server.url, viewport=viewport)
         page = context.new_page()
         begin(page, fast_server)
         overflow = page.evaluate(
@@ -249,7 +249,7 @@ def test_repetitions_done_offline_are_saved_when_the_connection_returns(
     browser: Browser, fast_server: Server
 ):
     put_program(fast_server, [{**RAISE, "pace_s": 2, "rest_between_reps_s": 1}])
-    context = browser.new_context(viewport=MOBILE)
+    context = patient_context(browser, fast_server.url, viewport=MOBILE)
     page = context.new_page()
     session_id = begin(page, fast_server)
     page.get_by_role("button", name="Start").click()

@@ -17,7 +17,7 @@ from nerveglide.domain.program import Program
 from nerveglide.domain.safety import Verdict
 from nerveglide.errors import InvalidInput, NotFound, NotPermitted
 from nerveglide.reports.model import PainChange, Period
-from nerveglide.services.access import patient_uow
+from nerveglide.services.access import check_patient_access, patient_uow
 from nerveglide.services.programs import StoredProgram, program_versions, save_program
 from nerveglide.services.reports import gather_report
 from nerveglide.services.safety import confirm_seen_doctor, current_verdict
@@ -31,6 +31,7 @@ __all__ = [
     "add_note",
     "clear_pause",
     "dashboard",
+    "ensure_patient",
     "patient_overview",
     "prescribe",
 ]
@@ -162,14 +163,20 @@ def add_note(
     session_factory: SessionFactory, actor: Actor, patient_id: int, text: str, now: datetime
 ) -> None:
     _require_clinician(actor)
-    text = text.strip()
-    if not text:
-        raise InvalidInput("note: write something first")
-    if len(text) > 5000:
-        raise InvalidInput("note: use at most 5000 characters")
     with patient_uow(session_factory, actor, patient_id, what="note", audit_read=False) as uow:
+        text = text.strip()
+        if not text:
+            raise InvalidInput("note: write something first")
+        if len(text) > 5000:
+            raise InvalidInput("note: use at most 5000 characters")
         uow.followup.add(ClinicianNoteRow(author_id=actor.account_id, written_at=now, text=text))
         uow.commit()
+
+
+def ensure_patient(session_factory: SessionFactory, actor: Actor, patient_id: int) -> None:
+    """Refuse (404) before reading a form about a patient who is not this clinician's."""
+    _require_clinician(actor)
+    check_patient_access(session_factory, actor, patient_id, what="program")
 
 
 def prescribe(

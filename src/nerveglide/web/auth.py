@@ -154,5 +154,20 @@ def optional_login(request: Request) -> LoggedIn | None:
     return current_login(request)
 
 
+def require_clinician(request: Request) -> None:
+    """Router-wide: the clinician's pages are for clinicians (which patients each one
+    sees is decided per patient in services.access)."""
+    from nerveglide.services.access import require_role
+
+    require_role(request.app.state.session_factory, require_actor(request), "clinician")
+
+
+def require_admin(request: Request) -> None:
+    """Router-wide: the admin's pages are for admins."""
+    from nerveglide.services.access import require_role
+
+    require_role(request.app.state.session_factory, require_actor(request), "admin")
+
+
 ActorDep = Annotated[Actor, Depends(require_actor)]
 LoginDep = Annotated[LoggedIn | None, Depends(optional_login)]

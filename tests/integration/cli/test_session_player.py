@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from nerveglide.content.loader import default_library, default_rules
 from nerveglide.content.schema import EXERCISE_IDS
+from nerveglide.services.accounts import cli_patient
 from nerveglide.services.programs import build_program, current_program, save_program
 from nerveglide.services.safety import record_screening
 from nerveglide.services.sessions import SessionView, history
@@ -56,7 +57,10 @@ class Database:
     def unit_of_work(self) -> Iterator[SqlAlchemyUnitOfWork]:
         engine = make_engine(self.url)
         try:
-            with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+            factory = make_session_factory(engine)
+            # The terminal acts for the installation's only patient (made if none yet).
+            patient = cli_patient(factory, None, datetime.now(UTC))
+            with SqlAlchemyUnitOfWork(factory, patient_id=patient.id) as uow:
                 yield uow
         finally:
             engine.dispose()

@@ -20,6 +20,7 @@ from tests.e2e.conftest import (
     MOBILE,
     REPO,
     Server,
+    patient_context,
     start_server,
     stop_server,
     watch,
@@ -57,7 +58,7 @@ def test_progress_page_loads_cleanly_on_a_phone_and_a_desktop(browser: Browser, 
     running, seeded = server
     address = f"{running.url}/progress?start={seeded.start}&end={seeded.end}"
     for label, viewport in (("mobile", MOBILE), ("desktop", DESKTOP)):
-        context = browser.new_context(viewport=viewport)
+        context = patient_context(browser, running.url, viewport=viewport)
         seen = watch(context)
         page = context.new_page()
         response = page.goto(address, wait_until="networkidle")
@@ -82,7 +83,7 @@ def test_progress_page_has_no_serious_accessibility_violation(browser: Browser, 
     if not AXE.exists():
         pytest.fail("node_modules/axe-core is missing: `make test` runs npm ci")
     running, seeded = server
-    context = browser.new_context(viewport=MOBILE, bypass_csp=True)
+    context = patient_context(browser, running.url, viewport=MOBILE, bypass_csp=True)
     page = context.new_page()
     page.goto(f"{running.url}/progress?start={seeded.start}&end={seeded.end}")
     page.add_script_tag(path=str(AXE))

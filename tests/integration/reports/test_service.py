@@ -14,6 +14,7 @@ import pytest
 from nerveglide.content.loader import default_library, default_rules
 from nerveglide.errors import InvalidInput
 from nerveglide.reports.model import Period, ProgressReport
+from nerveglide.services.accounts import cli_patient
 from nerveglide.services.programs import build_program, save_program
 from nerveglide.services.reports import MAX_DAYS, export, gather_report, parse_period
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
@@ -24,10 +25,16 @@ START = date(2025, 3, 3)
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
 
+def _uow(session_factory: SessionFactory) -> SqlAlchemyUnitOfWork:
+    """A unit of work on the seeded patient's data (the installation's only patient)."""
+    patient = cli_patient(session_factory, None, NOW)
+    return SqlAlchemyUnitOfWork(session_factory, patient_id=patient.id)
+
+
 def gather(
     session_factory: SessionFactory, period: Period, timezone: str = "UTC", now: datetime = NOW
 ) -> ProgressReport:
-    with SqlAlchemyUnitOfWork(session_factory) as uow:
+    with _uow(session_factory) as uow:
         return gather_report(
             uow,
             period,
@@ -87,7 +94,7 @@ def test_days_are_the_persons_days(session_factory):
 
 def test_a_new_program_version_changes_the_target_from_its_day(session_factory):
     seed(session_factory, start=START, days=6, stop_day=None)
-    with SqlAlchemyUnitOfWork(session_factory) as uow:
+    with _uow(session_factory) as uow:
         program = build_program(
             default_library(),
             "left",
@@ -106,7 +113,7 @@ def test_a_new_program_version_changes_the_target_from_its_day(session_factory):
 @pytest.mark.parametrize("kind", ["pdf", "csv", "fhir"])
 def test_each_export_is_made_from_the_same_report(session_factory, kind):
     seed(session_factory, start=START, days=7)
-    with SqlAlchemyUnitOfWork(session_factory) as uow:
+    with _uow(session_factory) as uow:
         made = export(
             uow,
             kind,
@@ -131,7 +138,7 @@ def test_each_export_is_made_from_the_same_report(session_factory, kind):
 
 def test_a_period_without_records_is_refused_with_a_hint(session_factory):
     seed(session_factory, start=START, days=3)
-    with SqlAlchemyUnitOfWork(session_factory) as uow, pytest.raises(InvalidInput) as caught:
+    with _uow(session_factory) as uow, pytest.raises(InvalidInput) as caught:
         export(
             uow,
             "pdf",

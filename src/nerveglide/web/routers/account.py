@@ -16,7 +16,7 @@ from nerveglide.services.analysis import patient_data_dir
 from nerveglide.services.rights import export_everything
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.web.auth import ActorDep, session_cookie_name
-from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep, UoWDep
+from nerveglide.web.deps import LibraryDep, PatientIdDep, RulesDep, SettingsDep, UoWDep
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -65,9 +65,8 @@ def my_data(
 
 @router.post("/account/admin-access")
 def admin_access(
-    request: Request, actor: ActorDep, grant: Annotated[str, Form()] = ""
+    request: Request, actor: ActorDep, patient_id: PatientIdDep, grant: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
-    patient_id = own_patient_id(actor)
     with SqlAlchemyUnitOfWork(request.app.state.session_factory) as uow:
         account = uow.accounts.get(patient_id)
         assert account is not None
@@ -86,10 +85,10 @@ def delete_my_account(
     request: Request,
     settings: SettingsDep,
     actor: ActorDep,
+    patient_id: PatientIdDep,
     password: Annotated[str, Form(max_length=1024)],
 ) -> Response:
     factory = request.app.state.session_factory
-    patient_id = own_patient_id(actor)
     try:  # the password once more: deleting everything is not a one-click thing
         accounts.authenticate(
             factory, settings, email=actor.email or "", password=password,

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from nerveglide.errors import InvalidInput
 from nerveglide.services import accounts, admin
 from nerveglide.services.mail import send_mail
-from nerveglide.web.auth import ActorDep
+from nerveglide.web.auth import ActorDep, require_admin
 from nerveglide.web.deps import LibraryDep, SettingsDep
 from nerveglide.web.templating import templates
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(require_admin)])
 
 
 @router.get("/admin", response_class=HTMLResponse)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nerveglide.domain.program import SETTING, SETTING_BOUNDS, SETTING_DEFAULTS
@@ -20,13 +20,13 @@ from nerveglide.services.access import patient_uow
 from nerveglide.services.mail import send_mail
 from nerveglide.services.programs import build_program, current_program
 from nerveglide.services.reports import export
-from nerveglide.web.auth import ActorDep
+from nerveglide.web.auth import ActorDep, require_clinician
 from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep
 from nerveglide.web.routers.program import _field_path, _form_values, parse_program_form
 from nerveglide.web.routers.reports import DOWNLOADS, _period
 from nerveglide.web.templating import templates
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(require_clinician)])
 
 
 def _context(request: Request, library: Any, **extra: Any) -> dict[str, Any]:
@@ -174,6 +174,7 @@ def _prescribe_form(
 async def prescribe_submit(
     request: Request, patient_id: int, library: LibraryDep, actor: ActorDep
 ) -> Response:
+    clinician.ensure_patient(request.app.state.session_factory, actor, patient_id)
     form = {k: str(v) for k, v in (await request.form()).items()}
     values: dict[str, Any] = dict(form)
     for exercise in library.exercises:

@@ -16,7 +16,7 @@ from nerveglide.services.questionnaires import (
     questionnaire_status,
     record_response,
 )
-from nerveglide.web.deps import LibraryDep, UoWDep
+from nerveglide.web.deps import LibraryDep, PatientIdDep, UoWDep
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -94,7 +94,7 @@ def _form(
 
 @router.get("/questionnaires/{questionnaire_id}", response_class=HTMLResponse)
 def questionnaire_page(
-    request: Request, questionnaire_id: str, library: LibraryDep
+    request: Request, questionnaire_id: str, library: LibraryDep, patient_id: PatientIdDep
 ) -> HTMLResponse:
     return _form(request, library, _one(request, questionnaire_id), values={})
 

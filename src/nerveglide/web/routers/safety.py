@@ -20,7 +20,7 @@ from nerveglide.services.safety import (
     record_screening,
     safety_settings,
 )
-from nerveglide.web.deps import LibraryDep, RulesDep, UoWDep
+from nerveglide.web.deps import LibraryDep, PatientIdDep, RulesDep, UoWDep
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -67,7 +67,11 @@ def where_next(verdict: Verdict, next_url: str) -> str:
 
 @router.get("/screening", response_class=HTMLResponse)
 def screening_page(
-    request: Request, library: LibraryDep, rules: RulesDep, next: str = "/session"
+    request: Request,
+    library: LibraryDep,
+    rules: RulesDep,
+    patient_id: PatientIdDep,  # the questions are for a patient, about themselves
+    next: str = "/session",
 ) -> HTMLResponse:
     return templates.TemplateResponse(
         request,

@@ -1,0 +1,243 @@
+"""The authorization matrix, generated from the app's route table: for every route and
+method, an anonymous visitor, the patient who owns the data, another patient, the
+patient's clinician, another clinician and the admin, each gets what their role allows,
+and another person's objects answer 404 (so ids leak nothing).
+
+A route the matrix cannot classify fails the test: a new route must say who it is for
+(public, the patient's own data through ``UoWDep``/``PatientIdDep``, the clinician's or
+the admin's pages), and then it is checked like the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from nerveglide.store.db import make_engine
+from nerveglide.web.auth import PUBLIC_ROUTES
+from nerveglide.web.deps import get_patient_id, get_uow
+from tests.accounts import add_account, log_in
+from tests.integration.accounts.conftest import App
+from tests.integration.web.test_sessions_api import RAISE_000, rep, screen
+
+ACTORS = ("anonymous", "owner", "other_patient", "clinician", "other_clinician", "admin")
+#: Routes for logged-in people of any role (their own account).
+ANY_ROLE = frozenset({"/account", "/logout", "/api/me"})
+NOTE = "MARKER-owner-diary-note"
+
+
+def _depends_on(route: APIRoute, targets: set[Callable[..., Any]]) -> bool:
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependant = stack.pop()
+        if dependant.call in targets:
+            return True
+        stack.extend(dependant.dependencies)
+    return False
+
+
+def classify(route: APIRoute) -> str:
+    if route.path in PUBLIC_ROUTES:
+        return "public"
+    if _depends_on(route, {get_uow, get_patient_id}):
+        return "own"
+    if route.path.startswith("/clinician"):
+        return "clinician"
+    if route.path.startswith("/admin"):
+        return "admin"
+    if route.path in ANY_ROLE:
+        return "any"
+    return "unclassified"
+
+
+def _api_routes(candidates: list[Any]) -> Iterator[APIRoute]:
+    for route in candidates:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):  # an included router (FastAPI >= 0.16x)
+            yield from _api_routes(list(route.original_router.routes))
+
+
+def routes(app: Any) -> list[tuple[APIRoute, str]]:
+    found = [
+        (route, method)
+        for route in _api_routes(list(app.routes))
+        for method in sorted(route.methods or ())
+    ]
+    assert len(found) > 60, "the route table looks empty: the matrix would check nothing"
+    return sorted(found, key=lambda rm: rm[0].path == "/logout")  # logging out last
+
+
+def test_every_route_is_classified(app: App):
+    with app.client() as client:
+        unclassified = [
+            f"{method} {route.path}"
+            for route, method in routes(client.app)
+            if classify(route) == "unclassified"
+        ]
+    assert unclassified == [], "routes with no access rule; classify them in this test"
+
+
+@pytest.fixture
+def world(app: App) -> Iterator[dict[str, Any]]:
+    """Six clients, one per actor, and the owner's objects for the path parameters."""
+    url = app.url
+    clinician = add_account(url, "clinician@example.org", "clinician")
+    add_account(url, "other.clinician@example.org", "clinician")
+    add_account(url, "admin@example.org", "admin")
+    owner = add_account(url, "owner@example.org", clinician_id=clinician)
+    add_account(url, "other@example.org")
+    victim = add_account(url, "victim@example.org")
+    emails = {
+        "owner": "owner@example.org",
+        "other_patient": "other@example.org",
+        "clinician": "clinician@example.org",
+        "other_clinician": "other.clinician@example.org",
+        "admin": "admin@example.org",
+    }
+    with ExitStack() as stack:
+        clients = {actor: stack.enter_context(app.client()) for actor in ACTORS}
+        for actor, email in emails.items():
+            log_in(clients[actor], email)
+        own = clients["owner"]
+        assert own.put(
+            "/api/program", json={"affected_leg": "left", "glides": [RAISE_000]}
+        ).is_success
+        screen(own)
+        session = own.post("/api/sessions", json={"pain_before": {"back": 3, "leg": 5}}).json()
+        today = app.settings.today(datetime.now(UTC)).isoformat()
+        entry = {
+            "back_pain": 2,
+            "leg_pain": 4,
+            "numbness": "none",
+            "weakness": "none",
+            "note": NOTE,
+        }
+        assert own.put(f"/api/diary/{today}", json=entry).is_success
+        engine = make_engine(url)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO alert (patient_id, raised_at, kind, tier, message) "
+                    "VALUES (:p, :t, 'safety', 'see_doctor', 'test alert')"
+                ),
+                {"p": owner, "t": datetime.now(UTC)},
+            )
+            alert = connection.execute(text("SELECT id FROM alert")).scalar_one()
+        engine.dispose()
+        params = {
+            "session_id": session["id"],
+            "entry_date": today,
+            "questionnaire_id": "roland-morris",
+            "analysis_id": "0123456789abcdef",
+            "name": "report.pdf",
+            "patient_id": str(owner),
+            "alert_id": str(alert),
+            "account_id": str(victim),
+            "exercise_id": "seated-leg-raise",
+        }
+        yield {"clients": clients, "params": params, "session_id": session["id"]}
+
+
+BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("PUT", "/api/sessions/{session_id}/repetitions"): rep(1),
+    ("POST", "/api/sessions/{session_id}/stop"): {
+        "pain": 6,
+        "areas": [{"area": "calf", "side": "left"}],
+        "occurred_at": (datetime.now(UTC) - timedelta(seconds=1)).isoformat(),
+    },
+    ("POST", "/api/sessions/{session_id}/finish"): {"status": "ended_early"},
+}
+
+
+def request(client: TestClient, method: str, route: APIRoute, params: dict[str, str]):
+    path = route.path
+    for name, value in params.items():
+        path = path.replace("{" + name + "}", value)
+    assert "{" not in path, f"no test value for a parameter of {route.path}"
+    body = BODIES.get((method, route.path), {})
+    return client.request(
+        method, path, json=body if method != "GET" else None, follow_redirects=False
+    )
+
+
+def _leaks(response: Any, secrets: tuple[str, ...]) -> bool:
+    return any(secret in response.text for secret in secrets)
+
+
+def test_the_matrix(world: dict[str, Any]):
+    clients: dict[str, TestClient] = world["clients"]
+    params: dict[str, str] = world["params"]
+    secrets = (NOTE,)  # the owner's diary note: nobody else may ever see it
+    problems: list[str] = []
+    owner_app = clients["owner"].app
+    for route, method in routes(owner_app):
+        kind = classify(route)
+        for actor in ACTORS:
+            if route.path == "/logout" and actor != "anonymous":
+                continue  # checked in test_sessions; logging out here would end the matrix
+            response = request(clients[actor], method, route, params)
+            status = response.status_code
+            where = f"{actor:16} {method:6} {route.path} ({kind}) -> {status}"
+            if actor == "anonymous":
+                if kind == "public":
+                    ok = status not in (401, 403) or method != "GET"
+                elif method == "GET" and not route.path.startswith("/api/"):
+                    ok = status == 303 and response.headers["location"].startswith("/login")
+                else:
+                    ok = status == 401
+            elif kind in ("public", "any"):
+                ok = status not in (401, 403, 500)
+            elif kind == "own":
+                if actor == "owner":
+                    ok = status not in (401, 403, 500)
+                elif actor == "other_patient":
+                    has_object = any(p in route.path for p in ("{session_id}", "{analysis_id}"))
+                    ok = (status == 404 if has_object else status < 500) and not _leaks(
+                        response, secrets
+                    )
+                else:  # clinicians and the admin use their own pages, not the patient's
+                    ok = status == 403 and not _leaks(response, secrets)
+            elif kind == "clinician":
+                if actor == "clinician":
+                    ok = status not in (401, 403, 404, 500)
+                elif actor == "other_clinician":
+                    ok = (status == 404 if "{patient_id}" in route.path else status < 500) and (
+                        not _leaks(response, secrets)
+                    )
+                else:
+                    ok = status == 403
+            else:  # admin
+                ok = status not in (401, 403, 500) if actor == "admin" else status == 403
+            if not ok:
+                problems.append(where)
+    assert problems == [], "\n".join(problems)
+
+
+def test_a_clinician_sees_an_assigned_patient_and_the_read_is_audited(world, app: App):
+    clinician: TestClient = world["clients"]["clinician"]
+    patient_id = world["params"]["patient_id"]
+    page = clinician.get(f"/clinician/patients/{patient_id}")
+    assert page.status_code == 200
+    dashboard = clinician.get("/clinician").text
+    assert f"/clinician/patients/{patient_id}" in dashboard
+    other = world["clients"]["other_clinician"].get("/clinician").text
+    assert f"/clinician/patients/{patient_id}" not in other
+    engine = make_engine(app.url)
+    with engine.connect() as connection:
+        reads = connection.execute(
+            text(
+                "SELECT actor_role, outcome FROM audit_event WHERE action IN ('read', 'access') "
+                "AND patient_id = :p"
+            ),
+            {"p": int(patient_id)},
+        ).all()
+    engine.dispose()
+    assert ("clinician", "ok") in [tuple(r) for r in reads]
