@@ -172,8 +172,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr = SecretStr("")
 
     #: The address people reach the app at (links in emails; ``https://`` makes the
-    #: session cookie ``Secure``).
-    public_url: str = "http://127.0.0.1:8000"
+    #: session cookie ``Secure``); unset: ``http://{host}:{port}``.
+    public_url: str | None = None
     #: A login session ends after this many minutes without a request (ASVS 3.3.2) ...
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     #: ... and after this many hours in any case.
@@ -191,8 +191,13 @@ class Settings(BaseSettings):
     mail_from: str = "nerveglide@localhost"
 
     @property
+    def base_url(self) -> str:
+        """Where links in emails point: ``public_url``, or this server's own address."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
     def secure_cookies(self) -> bool:
-        return self.public_url.lower().startswith("https://")
+        return self.base_url.lower().startswith("https://")
 
     @classmethod
     def settings_customise_sources(

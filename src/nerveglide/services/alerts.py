@@ -55,7 +55,7 @@ def check_patient(
         uow.followup.add(alert)
         uow.commit()
     if clinician is not None and clinician.disabled_at is None:
-        link = f"{settings.public_url.rstrip('/')}/clinician/patients/{patient_id}"
+        link = f"{settings.base_url}/clinician/patients/{patient_id}"
         # No health details in the email: it names the tier and links to the app.
         send_mail(
             settings,

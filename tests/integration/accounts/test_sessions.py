@@ -16,7 +16,7 @@ from nerveglide.domain.accounts import Actor
 from nerveglide.errors import InvalidInput, NotAuthenticated, NotPermitted, Throttled
 from nerveglide.security.passwords import check_password_policy, common_passwords
 from nerveglide.services import accounts
-from nerveglide.store.db import make_engine, make_session_factory
+from nerveglide.store.db import SessionFactory, make_engine
 from tests.accounts import PASSWORD, add_account, log_in
 from tests.integration.accounts.conftest import App
 
@@ -128,7 +128,9 @@ def test_a_foreign_origin_is_still_refused(app: App):
         assert response.status_code == 403
 
 
-def test_logins_are_throttled_per_account_and_per_address(app: App):
+def test_logins_are_throttled_per_account_and_per_address(
+    app: App, session_factory: SessionFactory
+):
     add_account(app.url, "p@example.org")
     add_account(app.url, "q@example.org")
     limit = app.settings.login_max_failures_per_account
@@ -154,7 +156,7 @@ def test_logins_are_throttled_per_account_and_per_address(app: App):
         )
         assert other.status_code == 303
     # ... until the address itself passes its own limit (stored in the database).
-    factory = make_session_factory(make_engine(app.url))
+    factory = session_factory
     now = datetime.now(UTC)
     for n in range(app.settings.login_max_failures_per_address):
         with pytest.raises(NotAuthenticated):
@@ -175,9 +177,9 @@ def test_logins_are_throttled_per_account_and_per_address(app: App):
     ).email == "p@example.org"  # fmt: skip
 
 
-def test_reset_tokens_work_once_and_expire(app: App):
+def test_reset_tokens_work_once_and_expire(app: App, session_factory: SessionFactory):
     add_account(app.url, "p@example.org")
-    factory = make_session_factory(make_engine(app.url))
+    factory = session_factory
     now = datetime.now(UTC)
     token = accounts.request_password_reset(
         factory, app.settings, email="p@example.org", now=now, address=None
@@ -271,9 +273,11 @@ def test_a_hash_with_old_parameters_is_replaced_at_login(app: App):
     assert "m=65536" in stored
 
 
-def test_an_admin_can_only_be_made_by_the_cli_and_disables_only_as_admin(app: App):
+def test_an_admin_can_only_be_made_by_the_cli_and_disables_only_as_admin(
+    app: App, session_factory: SessionFactory
+):
     patient = add_account(app.url, "p@example.org")
-    factory = make_session_factory(make_engine(app.url))
+    factory = session_factory
     with pytest.raises(NotPermitted):
         accounts.disable_account(factory, Actor(patient, "patient"), patient, datetime.now(UTC))
     with app.client() as client:

@@ -53,7 +53,7 @@ def create_clinician(
             {"library": library, "page": "admin", "accounts": rows, "error": exc.message},
             status_code=422,
         )
-    link = f"{settings.public_url.rstrip('/')}/password-reset/new?token={token}"
+    link = f"{settings.base_url}/password-reset/new?token={token}"
     send_mail(
         settings,
         row.email,

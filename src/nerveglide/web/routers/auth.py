@@ -133,7 +133,7 @@ def register_submit(
 
 
 def _reset_link(settings: Settings, token: str) -> str:
-    return f"{settings.public_url.rstrip('/')}/password-reset/new?token={token}"
+    return f"{settings.base_url}/password-reset/new?token={token}"
 
 
 @router.get("/password-reset", response_class=HTMLResponse)

@@ -40,7 +40,19 @@ def dashboard_page(
     rules: RulesDep,
     settings: SettingsDep,
     actor: ActorDep,
+) -> HTMLResponse:
+    return _render_dashboard(request, library, rules, settings, actor)
+
+
+def _render_dashboard(
+    request: Request,
+    library: Any,
+    rules: Any,
+    settings: Any,
+    actor: Any,
+    *,
     invited: str = "",
+    link: str = "",
 ) -> HTMLResponse:
     now = datetime.now(UTC)
     lines = clinician.dashboard(
@@ -48,7 +60,9 @@ def dashboard_page(
         timezone=settings.timezone, today=settings.today(now), now=now,
     )  # fmt: skip
     return templates.TemplateResponse(
-        request, "clinician.html", _context(request, library, lines=lines, invited=invited)
+        request,
+        "clinician.html",
+        _context(request, library, lines=lines, invited=invited, link=link),
     )
 
 
@@ -68,7 +82,7 @@ async def invite(
             _context(request, library, lines=[], error=exc.message),
             status_code=422,
         )
-    link = f"{settings.public_url.rstrip('/')}/register?invite={token}"
+    link = f"{settings.base_url}/register?invite={token}"
     send_mail(
         settings,
         email.strip().lower(),
@@ -77,7 +91,11 @@ async def invite(
         f"exercises. Create your account here within {settings.invite_valid_hours} hours "
         f"(the link works once):\n{link}\n",
     )
-    return RedirectResponse(f"/clinician?invited={email.strip().lower()}", status_code=303)
+    # The page shows the link too, for an installation without a mail server: the
+    # clinician can hand it over themselves.
+    return _render_dashboard(
+        request, library, rules, settings, actor, invited=email.strip().lower(), link=link
+    )
 
 
 @router.get("/clinician/patients/{patient_id}", response_class=HTMLResponse)
