@@ -16,7 +16,7 @@ from nerveglide.domain.accounts import Actor
 from nerveglide.domain.program import Program
 from nerveglide.domain.safety import Verdict
 from nerveglide.errors import InvalidInput, NotFound, NotPermitted
-from nerveglide.reports.model import PainChange, Period
+from nerveglide.reports.model import PainChange, Period, ProgressReport
 from nerveglide.services.access import check_patient_access, patient_uow
 from nerveglide.services.programs import StoredProgram, program_versions, save_program
 from nerveglide.services.reports import gather_report
@@ -72,7 +72,7 @@ def _line(
     timezone: str,
     today: date,
     now: datetime,
-) -> PatientLine:
+) -> tuple[PatientLine, ProgressReport]:
     month = gather_report(
         uow, Period(today - timedelta(days=27), today), timezone=timezone, now=now,
         library=library, rules=rules,
@@ -82,7 +82,7 @@ def _line(
         library=library, rules=rules,
     )  # fmt: skip
     alerts = uow.followup.alerts(open_only=True)
-    return PatientLine(
+    line = PatientLine(
         patient=patient,
         verdict=current_verdict(uow, rules, now),
         open_alerts=len(alerts),
@@ -93,6 +93,7 @@ def _line(
         leg_pain=month.summary().leg_pain,
         last_session=month.sessions[-1].started_at if month.sessions else None,
     )
+    return line, month
 
 
 def dashboard(
@@ -112,23 +113,18 @@ def dashboard(
     lines = []
     for patient in patients:
         with patient_uow(session_factory, actor, patient.id, what="dashboard") as uow:
-            lines.append(
-                _line(
-                    uow,
-                    patient,
-                    rules=rules,
-                    library=library,
-                    timezone=timezone,
-                    today=today,
-                    now=now,
-                )
-            )
+            line, _ = _line(
+                uow, patient, rules=rules, library=library, timezone=timezone,
+                today=today, now=now,
+            )  # fmt: skip
+            lines.append(line)
     return sorted(lines, key=lambda line: line.sort_key)
 
 
 @dataclass(frozen=True)
 class PatientOverview:
     line: PatientLine
+    report: ProgressReport  # the last 28 days, for the plots
     versions: list[StoredProgram]
     notes: list[ClinicianNoteRow]
     alerts: list[AlertRow]
@@ -150,13 +146,13 @@ def patient_overview(
         patient = uow.accounts.get(patient_id)
     with patient_uow(session_factory, actor, patient_id, what="patient") as uow:
         assert patient is not None  # patient_uow checked it
-        line = _line(
+        line, report = _line(
             uow, patient, rules=rules, library=library, timezone=timezone, today=today, now=now
         )
         notes = uow.followup.notes()
         alerts = uow.followup.alerts()
         versions = program_versions(uow)
-    return PatientOverview(line, versions, notes, alerts)
+    return PatientOverview(line, report, versions, notes, alerts)
 
 
 def add_note(

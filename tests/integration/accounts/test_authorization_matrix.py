@@ -226,6 +226,8 @@ def test_a_clinician_sees_an_assigned_patient_and_the_read_is_audited(world, app
     patient_id = world["params"]["patient_id"]
     page = clinician.get(f"/clinician/patients/{patient_id}")
     assert page.status_code == 200
+    assert page.text.count('class="demo-figure plot-figure"') >= 2  # the Progress plots
+    assert NOTE not in page.text  # a diary note is the patient's, not on this page
     dashboard = clinician.get("/clinician").text
     assert f"/clinician/patients/{patient_id}" in dashboard
     other = world["clients"]["other_clinician"].get("/clinician").text

@@ -12,9 +12,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from nerveglide.domain.program import SETTING, SETTING_BOUNDS, SETTING_DEFAULTS
 from nerveglide.errors import InvalidInput
+from nerveglide.reports.plots import plot_svg, plots
 from nerveglide.services import accounts, clinician
 from nerveglide.services.access import patient_uow
 from nerveglide.services.mail import send_mail
@@ -112,11 +114,21 @@ def patient_page(
         request.app.state.session_factory, actor, patient_id, rules=rules, library=library,
         timezone=settings.timezone, today=settings.today(now), now=now,
     )  # fmt: skip
+    report = overview.report
+    shown = []
+    for plot in plots(report):  # the same figures as the patient's Progress page
+        svg = plot_svg(plot, report) if not report.empty else None
+        shown.append({"plot": plot, "svg": Markup(svg) if svg else None})
     return templates.TemplateResponse(
         request,
         "clinician_patient.html",
         _context(
-            request, library, o=overview, downloads=list(DOWNLOADS), tier_text=rules.tier_text
+            request,
+            library,
+            o=overview,
+            plots=shown,
+            downloads=list(DOWNLOADS),
+            tier_text=rules.tier_text,
         ),
     )
 
