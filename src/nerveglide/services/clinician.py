@@ -7,18 +7,22 @@ patient who is not assigned to this clinician is "not found", and the read is au
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from nerveglide.content.questionnaire import Questionnaire
 from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import Library
 from nerveglide.domain.accounts import Actor
 from nerveglide.domain.program import Program
 from nerveglide.domain.safety import Verdict
+from nerveglide.domain.scoring import Change
 from nerveglide.errors import InvalidInput, NotFound, NotPermitted
 from nerveglide.reports.model import PainChange, Period, ProgressReport
 from nerveglide.services.access import check_patient_access, patient_uow
 from nerveglide.services.programs import StoredProgram, program_versions, save_program
+from nerveglide.services.questionnaires import questionnaire_status
 from nerveglide.services.reports import gather_report
 from nerveglide.services.safety import confirm_seen_doctor, current_verdict
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
@@ -52,6 +56,9 @@ class PatientLine:
     sessions_28: int
     leg_pain: PainChange | None
     last_session: datetime | None
+    #: The most recently answered questionnaire's change from its baseline, against its
+    #: minimal important change (``Change.meets``), with the questionnaire's title.
+    questionnaire: tuple[str, Change] | None = None
 
     @property
     def sort_key(self) -> tuple[int, int, str]:
@@ -63,10 +70,26 @@ def _require_clinician(actor: Actor) -> None:
         raise NotPermitted("This needs a clinician account.")
 
 
+def _latest_change(
+    uow: SqlAlchemyUnitOfWork, questionnaires: Sequence[Questionnaire], now: datetime
+) -> tuple[str, Change] | None:
+    answered = [
+        status
+        for status in questionnaire_status(uow, questionnaires, now)
+        if status.change is not None and status.latest is not None
+    ]
+    if not answered:
+        return None
+    newest = max(answered, key=lambda status: status.latest.answered_at if status.latest else now)
+    assert newest.change is not None
+    return newest.questionnaire.title, newest.change
+
+
 def _line(
     uow: SqlAlchemyUnitOfWork,
     patient: AccountRow,
     *,
+    questionnaires: Sequence[Questionnaire] = (),
     rules: RuleSet,
     library: Library,
     timezone: str,
@@ -92,6 +115,7 @@ def _line(
         sessions_28=len(month.sessions),
         leg_pain=month.summary().leg_pain,
         last_session=month.sessions[-1].started_at if month.sessions else None,
+        questionnaire=_latest_change(uow, questionnaires, now),
     )
     return line, month
 
@@ -100,6 +124,7 @@ def dashboard(
     session_factory: SessionFactory,
     actor: Actor,
     *,
+    questionnaires: Sequence[Questionnaire] = (),
     rules: RuleSet,
     library: Library,
     timezone: str,
@@ -114,8 +139,8 @@ def dashboard(
     for patient in patients:
         with patient_uow(session_factory, actor, patient.id, what="dashboard") as uow:
             line, _ = _line(
-                uow, patient, rules=rules, library=library, timezone=timezone,
-                today=today, now=now,
+                uow, patient, questionnaires=questionnaires, rules=rules, library=library,
+                timezone=timezone, today=today, now=now,
             )  # fmt: skip
             lines.append(line)
     return sorted(lines, key=lambda line: line.sort_key)
@@ -135,6 +160,7 @@ def patient_overview(
     actor: Actor,
     patient_id: int,
     *,
+    questionnaires: Sequence[Questionnaire] = (),
     rules: RuleSet,
     library: Library,
     timezone: str,
@@ -147,8 +173,9 @@ def patient_overview(
     with patient_uow(session_factory, actor, patient_id, what="patient") as uow:
         assert patient is not None  # patient_uow checked it
         line, report = _line(
-            uow, patient, rules=rules, library=library, timezone=timezone, today=today, now=now
-        )
+            uow, patient, questionnaires=questionnaires, rules=rules, library=library,
+            timezone=timezone, today=today, now=now,
+        )  # fmt: skip
         notes = uow.followup.notes()
         alerts = uow.followup.alerts()
         versions = program_versions(uow)

@@ -243,3 +243,26 @@ def test_a_clinician_sees_an_assigned_patient_and_the_read_is_audited(world, app
         ).all()
     engine.dispose()
     assert ("clinician", "ok") in [tuple(r) for r in reads]
+
+
+def test_the_dashboard_shows_the_last_questionnaire_change_against_the_mic(world, app: App):
+    from tests.integration.web.test_questionnaires import rmdq
+
+    owner: TestClient = world["clients"]["owner"]
+    clinician: TestClient = world["clients"]["clinician"]
+    for yes in (12, 7):
+        answered = owner.post(
+            "/api/questionnaires/roland-morris/responses", json={"answers": rmdq(yes)}
+        )
+        assert answered.status_code == 201
+        engine = make_engine(app.url)
+        with engine.begin() as connection:  # the first answer becomes an older baseline
+            connection.execute(
+                text("UPDATE questionnaire_response SET answered_at = :t WHERE total = 12"),
+                {"t": datetime.now(UTC) - timedelta(days=30)},
+            )
+        engine.dispose()
+    row = clinician.get("/clinician").text
+    assert "Roland-Morris" in row
+    assert "12.0 → 7.0 (better by 5.0" in row
+    assert "an important change" in row

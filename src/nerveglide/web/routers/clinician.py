@@ -59,6 +59,7 @@ def _render_dashboard(
     now = datetime.now(UTC)
     lines = clinician.dashboard(
         request.app.state.session_factory, actor, rules=rules, library=library,
+        questionnaires=request.app.state.questionnaires,
         timezone=settings.timezone, today=settings.today(now), now=now,
     )  # fmt: skip
     return templates.TemplateResponse(
@@ -112,6 +113,7 @@ def patient_page(
     now = datetime.now(UTC)
     overview = clinician.patient_overview(
         request.app.state.session_factory, actor, patient_id, rules=rules, library=library,
+        questionnaires=request.app.state.questionnaires,
         timezone=settings.timezone, today=settings.today(now), now=now,
     )  # fmt: skip
     report = overview.report
