@@ -63,4 +63,4 @@ def list_accounts() -> None:
         engine.dispose()
     for row in rows:
         status = "disabled" if row.disabled_at else "unclaimed" if row.unclaimed else "active"
-        console.print(f"{row.id}\t{row.role}\t{row.email}\t{status}", highlight=False)
+        console.print(f"{row.id}  {row.role:9}  {row.email}  {status}", highlight=False)
