@@ -27,6 +27,7 @@ from nerveglide.fhir.validation import validate_bundle
 from nerveglide.reports.csv import csv_zip
 from nerveglide.reports.model import Period, ProgressReport
 from nerveglide.reports.pdf import render_pdf
+from nerveglide.services.accounts import cli_patient
 from nerveglide.services.reports import gather_report
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store import migrate
@@ -82,9 +83,10 @@ def main() -> None:
                 f"{seeded.diary_days} diary days in {time.perf_counter() - began:.1f} s"
             )
             period = Period(seeded.start, seeded.end)
+            patient_id = cli_patient(factory, None, now).id  # the patient seed() filled
 
             def gather() -> ProgressReport:
-                with SqlAlchemyUnitOfWork(factory) as uow:
+                with SqlAlchemyUnitOfWork(factory, patient_id=patient_id) as uow:
                     return gather_report(
                         uow,
                         period,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nerveglide.config import Settings
-from nerveglide.errors import InvalidInput, NotAuthenticated
+from nerveglide.errors import InvalidInput, NotAuthenticated, Throttled
 from nerveglide.services import accounts
 from nerveglide.services.mail import send_mail
 from nerveglide.web.auth import (
@@ -68,7 +68,7 @@ def login_submit(
             previous_session=request.cookies.get(session_cookie_name(settings)),
         )
     except NotAuthenticated as exc:
-        status = 429 if exc.__class__.__name__ == "Throttled" else 401
+        status = 429 if isinstance(exc, Throttled) else 401
         return _page(
             request, library, "login.html", status=status, next=next, email=email,
             error=exc.message,
