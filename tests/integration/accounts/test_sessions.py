@@ -285,3 +285,21 @@ def test_an_admin_can_only_be_made_by_the_cli_and_disables_only_as_admin(
         assert client.post(f"/admin/accounts/{patient}/disable").status_code == 403
         assert client.get("/admin/audit").status_code == 403
     assert isinstance(TestClient, type)
+
+
+def test_behind_https_the_cookie_is_secure_and_host_only():
+    from fastapi import Response
+
+    from nerveglide.config import get_settings
+    from nerveglide.web.auth import session_cookie_name, set_session_cookie
+
+    settings = get_settings(env="test", public_url="https://glide.example.org")
+    response = Response()
+    set_session_cookie(response, settings, "abc")
+    cookie = response.headers["set-cookie"]
+    assert session_cookie_name(settings) == "__Host-nerveglide"
+    for attribute in ("__Host-nerveglide=abc", "HttpOnly", "Path=/", "SameSite=lax", "Secure"):
+        assert attribute in cookie
+    plain = get_settings(env="test")
+    assert not plain.secure_cookies
+    assert session_cookie_name(plain) == "nerveglide_session"
