@@ -19,8 +19,11 @@ def test_a_message_arrives_with_its_text_and_html():
     assert message["To"] == "person@example.org"
     assert message["From"] == "app@nerveglide.test"
     assert message["Subject"] == "Hello"
-    assert message.get_body(("plain",)).get_content().strip() == "Plain words."
-    assert message.get_body(("html",)).get_content().strip() == "<p>Rich words.</p>"
+    plain, html = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None
+    assert html is not None
+    assert plain.get_content().strip() == "Plain words."
+    assert html.get_content().strip() == "<p>Rich words.</p>"
 
 
 def test_a_line_break_in_a_header_is_refused():
@@ -49,7 +52,9 @@ def test_settings_make_the_mailer_and_refuse_two_kinds_of_tls(tmp_path, monkeypa
         "s3cret",
     )
     assert mailer.starttls
-    with pytest.raises(ConfigurationError, match="NERVEGLIDE_SMTP_SSL and NERVEGLIDE_SMTP_STARTTLS"):
+    with pytest.raises(
+        ConfigurationError, match="NERVEGLIDE_SMTP_SSL and NERVEGLIDE_SMTP_STARTTLS"
+    ):
         get_settings(smtp_host="mail.example.org", smtp_ssl=True)
     with pytest.raises(ConfigurationError, match="NERVEGLIDE_SMTP_HOST is not set"):
         SmtpMailer.from_settings(get_settings())

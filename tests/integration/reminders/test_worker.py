@@ -141,7 +141,9 @@ def test_two_workers_at_once_send_each_due_reminder_exactly_once(
     subjects = sorted(m["Subject"] for m in messages)
     assert subjects == [f"Time for your nerve glides ({t})" for t in times]
     assert {m["To"] for m in messages} == {EMAIL}
-    body = messages[0].get_body(("plain",)).get_content()
+    plain = messages[0].get_body(("plain",))
+    assert plain is not None
+    body = plain.get_content()
     assert "https://glides.example.org/session" in body
     assert "https://glides.example.org/reminders" in body
     sent = rows(factory)
@@ -234,4 +236,41 @@ def test_a_reminder_whose_session_is_done_or_too_late_is_skipped(factory, inbox)
     assert planned.planned == 1
     report = worker_pass(uow, mailer, settings=settings, rules=default_rules(), worker="a", now=now)
     assert list(report.skipped.values()) == ["late"]
+    assert inbox.wait_for(1, timeout=0.3) == []
+
+
+def test_a_reminder_whose_session_is_already_done_is_skipped(factory, inbox):
+    import uuid
+
+    from nerveglide.store.models.exercise_session import ExerciseSessionRow
+
+    now = datetime.now(UTC)
+    set_up(factory, now, minutes_ago=(5,))
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        program = uow.programs.current()
+        assert program is not None
+        uow.sessions.add(
+            ExerciseSessionRow(
+                id=str(uuid.uuid4()),
+                program_id=program.id,
+                source="web",
+                glides=["supine-nerve-glide"],
+                started_at=now - timedelta(minutes=3),
+                ended_at=now - timedelta(minutes=1),
+                status="completed",
+                pain_before_back=2,
+                pain_before_leg=4,
+            )
+        )
+        uow.commit()
+    settings = settings_for(inbox)
+    report = worker_pass(
+        lambda: SqlAlchemyUnitOfWork(factory),
+        SmtpMailer.from_settings(settings),
+        settings=settings,
+        rules=default_rules(),
+        worker="a",
+        now=now,
+    )
+    assert list(report.skipped.values()) == ["done"]
     assert inbox.wait_for(1, timeout=0.3) == []
