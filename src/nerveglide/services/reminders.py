@@ -266,7 +266,9 @@ def _skip_reason(
         return "safety-block"
     current = reminder_settings(uow)
     zone = ZoneInfo(settings.timezone)
-    if current.times and _completed_on(uow, zone, due_at) >= slot_of(current.times, zone, due_at):
+    if current.email is None or due_at.astimezone(zone).time() not in current.times:
+        return "cancelled"  # the person changed the times or the address since
+    if _completed_on(uow, zone, due_at) >= slot_of(current.times, zone, due_at):
         return "done"
     return None
 

@@ -274,3 +274,44 @@ def test_a_reminder_whose_session_is_already_done_is_skipped(factory, inbox):
     )
     assert list(report.skipped.values()) == ["done"]
     assert inbox.wait_for(1, timeout=0.3) == []
+
+
+def test_a_reminder_for_a_time_the_person_removed_is_not_sent(factory, inbox):
+    now = datetime.now(UTC)
+    set_up(factory, now, minutes_ago=(5,))
+    settings = settings_for(inbox)
+    mailer = SmtpMailer.from_settings(settings)
+
+    def uow() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(factory)
+
+    planned = worker_pass(
+        uow, mailer, settings=settings, rules=default_rules(), worker="a", now=now, batch=0
+    )
+    assert planned.planned == 1
+    with uow() as unit:
+        unit.reminders.add(ReminderSettingRow(times=[], email=EMAIL, updated_at=now))
+        unit.commit()
+    report = worker_pass(uow, mailer, settings=settings, rules=default_rules(), worker="a", now=now)
+    assert list(report.skipped.values()) == ["cancelled"]
+    assert inbox.wait_for(1, timeout=0.3) == []
+
+
+def test_the_worker_without_a_mail_server_says_so_and_exits_2(database_url, tmp_path):
+    migrate.upgrade(database_url)
+    env = {
+        **os.environ,
+        "NERVEGLIDE_DATABASE_URL": database_url,
+        "NERVEGLIDE_DATA_DIR": str(tmp_path / "data"),
+    }
+    env.pop("NERVEGLIDE_SMTP_HOST", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "nerveglide", "worker", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "NERVEGLIDE_SMTP_HOST is not set" in result.stderr + result.stdout

@@ -62,6 +62,7 @@ class ReminderRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Why it was not sent: "safety-block", "done" (the sessions were done), "late",
-    #: "failed" (the mail server refused it too often).
+    #: "cancelled" (the times or the address changed), "failed" (the mail server refused
+    #: it too often).
     skipped: Mapped[str | None] = mapped_column(String(20))
     last_error: Mapped[str | None] = mapped_column(Text)
