@@ -107,6 +107,8 @@ def test_bad_input_is_a_422_that_changes_nothing(client, times, email, message):
     assert response.status_code == 422
     assert message in response.text
     assert 'role="alert"' in response.text
+    if email and "\n" not in email:
+        assert f'value="{email}"' in response.text  # what was typed, to correct it
     page = client.get("/reminders").text
     assert field_values(page)[:2] == ["08:00", "19:00"]
     assert 'value="person@example.org"' in page

@@ -49,7 +49,7 @@ def _page(
         "library": library,
         "page": "reminders",
         "times": shown_times + [""] * (fields - len(shown_times)),
-        "email": current.email or "" if email is None else email,
+        "email": (current.email or "") if email is None else email,
         "times_per_day": most,
         "timezone": settings.timezone,
         "mail_configured": settings.smtp_host is not None,
