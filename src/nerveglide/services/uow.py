@@ -23,6 +23,7 @@ from nerveglide.store.repositories.content_release import ContentReleaseReposito
 from nerveglide.store.repositories.diary import DiaryRepository
 from nerveglide.store.repositories.programs import ProgramRepository
 from nerveglide.store.repositories.questionnaires import QuestionnaireRepository
+from nerveglide.store.repositories.reminders import ReminderRepository
 from nerveglide.store.repositories.safety import SafetyRepository
 from nerveglide.store.repositories.sessions import SessionRepository
 
@@ -41,6 +42,7 @@ class AbstractUnitOfWork(abc.ABC):
     safety: SafetyRepository
     diary: DiaryRepository
     questionnaires: QuestionnaireRepository
+    reminders: ReminderRepository
 
     def __enter__(self) -> Self:
         return self
@@ -95,6 +97,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.safety = SafetyRepository(self._session)
         self.diary = DiaryRepository(self._session)
         self.questionnaires = QuestionnaireRepository(self._session)
+        self.reminders = ReminderRepository(self._session)
         return super().__enter__()
 
     def __exit__(

@@ -34,6 +34,7 @@ from nerveglide.web.routers import (
     pages,
     program,
     questionnaires,
+    reminders,
     reports,
     safety,
     sessions,
@@ -98,6 +99,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(reports.router)
     app.include_router(analysis.router)
     app.include_router(questionnaires.router)
+    app.include_router(reminders.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

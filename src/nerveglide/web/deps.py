@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from nerveglide.config import Settings
+from nerveglide.content.questionnaire import Questionnaire
 from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import Library
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
@@ -23,6 +24,11 @@ def get_rules(request: Request) -> RuleSet:
     return rules
 
 
+def get_questionnaires(request: Request) -> list[Questionnaire]:
+    questionnaires: list[Questionnaire] = request.app.state.questionnaires
+    return questionnaires
+
+
 def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -36,6 +42,7 @@ def get_uow(request: Request) -> Iterator[SqlAlchemyUnitOfWork]:
 
 
 LibraryDep = Annotated[Library, Depends(get_library)]
+QuestionnairesDep = Annotated[list[Questionnaire], Depends(get_questionnaires)]
 RulesDep = Annotated[RuleSet, Depends(get_rules)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 UoWDep = Annotated[SqlAlchemyUnitOfWork, Depends(get_uow)]

@@ -12,6 +12,11 @@ from nerveglide.store.models.questionnaire import (
     QuestionnaireResponseRow,
     QuestionnaireScheduleRow,
 )
+from nerveglide.store.models.reminders import (
+    CalendarFeedRow,
+    ReminderRow,
+    ReminderSettingRow,
+)
 from nerveglide.store.models.safety import (
     SafetyClearanceRow,
     SafetySettingRow,
@@ -21,6 +26,7 @@ from nerveglide.store.models.safety import (
 )
 
 __all__ = [
+    "CalendarFeedRow",
     "ContentRelease",
     "DiaryEntryRow",
     "ExerciseSessionRow",
@@ -28,6 +34,8 @@ __all__ = [
     "ProgramRow",
     "QuestionnaireResponseRow",
     "QuestionnaireScheduleRow",
+    "ReminderRow",
+    "ReminderSettingRow",
     "SafetyClearanceRow",
     "SafetySettingRow",
     "SafetyVerdictRow",
