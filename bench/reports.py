@@ -1,5 +1,6 @@
 """How long a year's reports take: one person, a year of three sessions a day (15
-repetitions each) and a daily diary, in a fresh SQLite database. Times gathering the
+repetitions each), a daily diary and four questionnaires every 28 days, in a fresh SQLite
+database. Times gathering the
 report from the database, building the PDF, and building the FHIR Bundle (and, apart,
 checking it with the ``fhir.resources`` models). Goals: the PDF under 3 s, the Bundle
 under 1 s. Prints figures; asserts nothing.
@@ -16,22 +17,24 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_time
 from pathlib import Path
 from typing import TypeVar
 
 from tests.integration.reports.seed import seed
 
-from nerveglide.content.loader import default_library, default_rules
+from nerveglide.content.loader import default_library, default_rules, load_questionnaires
 from nerveglide.fhir.mapping import report_bundle
 from nerveglide.fhir.validation import validate_bundle
 from nerveglide.reports.csv import csv_zip
 from nerveglide.reports.model import Period, ProgressReport
 from nerveglide.reports.pdf import render_pdf
 from nerveglide.services.accounts import cli_patient
+from nerveglide.services.questionnaires import record_response
 from nerveglide.services.reports import gather_report
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store import migrate
-from nerveglide.store.db import make_engine, make_session_factory
+from nerveglide.store.db import SessionFactory, make_engine, make_session_factory
 
 T = TypeVar("T")
 GOALS = {"PDF": 3.0, "FHIR Bundle (build + JSON)": 1.0}
@@ -63,6 +66,27 @@ def bundle_json(report: ProgressReport) -> bytes:
     return json.dumps(report_bundle(report), separators=(",", ":")).encode("utf-8")
 
 
+def seed_questionnaire_series(factory: SessionFactory, *, start: date, days: int) -> int:
+    """The Roland-Morris questionnaire, the STarT Back tool and both pain ratings every
+    28 days (the default interval), the disability easing over the year."""
+    by_id = {q.id: q for q in load_questionnaires()}
+    count = 0
+    with SqlAlchemyUnitOfWork(factory) as uow:
+        for n, offset in enumerate(range(0, days, 28)):
+            at = datetime.combine(start + timedelta(days=offset), day_time(10), tzinfo=UTC)
+            ticks = max(0, 14 - n)
+            answers: dict[str, object] = {f"q{i}": "yes" for i in range(1, ticks + 1)}
+            record_response(uow, by_id["roland-morris"], answers, at)
+            start_back: dict[str, object] = {f"q{i}": "agree" for i in range(1, 9)}
+            start_back["q9"] = "moderately"
+            record_response(uow, by_id["start-back"], start_back, at)
+            record_response(uow, by_id["nprs-leg"], {"leg-pain": max(0, 7 - n // 2)}, at)
+            record_response(uow, by_id["nprs-back"], {"back-pain": max(0, 5 - n // 2)}, at)
+            count += 4
+        uow.commit()
+    return count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=365)
@@ -78,9 +102,11 @@ def main() -> None:
             factory = make_session_factory(engine)
             began = time.perf_counter()
             seeded = seed(factory, start=start, days=args.days)
+            responses = seed_questionnaire_series(factory, start=start, days=args.days)
             print(
                 f"seeded {seeded.sessions} sessions, {seeded.repetitions} repetitions, "
-                f"{seeded.diary_days} diary days in {time.perf_counter() - began:.1f} s"
+                f"{seeded.diary_days} diary days, {responses} questionnaire responses in "
+                f"{time.perf_counter() - began:.1f} s"
             )
             period = Period(seeded.start, seeded.end)
             patient_id = cli_patient(factory, None, now).id  # the patient seed() filled

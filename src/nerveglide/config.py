@@ -10,15 +10,29 @@
 ``NERVEGLIDE_CLOCK_SPEED``     the session player's clock rate (``1``; tests speed it up)
 ``NERVEGLIDE_TIMEZONE``        your time zone, for what "today" is (``UTC``)
 ``NERVEGLIDE_SECRET_KEY``      signs sessions; required (and not ``changethis``) in prod
-``NERVEGLIDE_PUBLIC_URL``      where people reach the app (links in emails; https => Secure)
-``NERVEGLIDE_SESSION_*``       ``IDLE_MINUTES`` (30), ``ABSOLUTE_HOURS`` (12)
+``NERVEGLIDE_PUBLIC_URL``      the app's address as people reach it, for links in emails
+                               and the calendar feed (``http://127.0.0.1:8000``)
+``NERVEGLIDE_SMTP_HOST``       the mail server; unset means no email is sent
+``NERVEGLIDE_SMTP_PORT``       its port (``587``)
+``NERVEGLIDE_SMTP_USERNAME``   login name, if the server wants one
+``NERVEGLIDE_SMTP_PASSWORD``   its password (or ``NERVEGLIDE_SMTP_PASSWORD_FILE``)
+``NERVEGLIDE_SMTP_STARTTLS``   upgrade the connection with STARTTLS (``true``)
+``NERVEGLIDE_SMTP_SSL``        connect with TLS from the start, port 465 (``false``)
+``NERVEGLIDE_SMTP_FROM``       the sender address (``nerveglide@localhost``)
+``NERVEGLIDE_SMTP_TIMEOUT``    seconds to wait for the server (``20``)
+``NERVEGLIDE_WORKER_INTERVAL`` seconds between the worker's passes (``60``)
+``NERVEGLIDE_REMINDER_LEASE``  seconds a worker holds a claimed reminder before another
+                               may take it over (``300``)
+``NERVEGLIDE_REMINDER_GRACE``  minutes after its time a reminder is still worth sending
+                               (``60``)
+``NERVEGLIDE_SESSION_*``       ``IDLE_MINUTES`` (30), ``ABSOLUTE_HOURS`` (12): login sessions
 ``NERVEGLIDE_LOGIN_*``         throttling: ``MAX_FAILURES_PER_ACCOUNT`` (5),
                                ``MAX_FAILURES_PER_ADDRESS`` (20), ``WINDOW_MINUTES`` (15)
-``NERVEGLIDE_SMTP_HOST``       outgoing mail server (``SMTP_PORT``, ``MAIL_FROM``)
 =============================  ====================================================
 
 Secrets can also come from a file, as Docker and systemd hand them over:
-``NERVEGLIDE_SECRET_KEY_FILE=/run/secrets/key`` (likewise ``NERVEGLIDE_DATABASE_URL_FILE``).
+``NERVEGLIDE_SECRET_KEY_FILE=/run/secrets/key`` (likewise ``NERVEGLIDE_DATABASE_URL_FILE``
+and ``NERVEGLIDE_SMTP_PASSWORD_FILE``).
 The file wins over the plain variable; surrounding whitespace is stripped.
 
 Call :func:`get_settings` to read the environment; it builds a new :class:`Settings`
@@ -57,7 +71,7 @@ ENV_PREFIX = "NERVEGLIDE_"
 PLACEHOLDER_SECRETS = frozenset({"", "changethis"})
 
 #: Settings that may be read from a ``NERVEGLIDE_<NAME>_FILE`` file.
-_FILE_SETTINGS = ("secret_key", "database_url")
+_FILE_SETTINGS = ("secret_key", "database_url", "smtp_password")
 
 _SCHEMES = {
     "sqlite": "sqlite",
@@ -171,9 +185,48 @@ class Settings(BaseSettings):
 
     secret_key: SecretStr = SecretStr("")
 
-    #: The address people reach the app at (links in emails; ``https://`` makes the
-    #: session cookie ``Secure``); unset: ``http://{host}:{port}``.
-    public_url: str | None = None
+    #: Where people reach the app: the links in emails and the calendar feed;
+    #: ``https://`` makes the session cookie ``Secure``.
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_from: str = "nerveglide@localhost"
+    smtp_timeout: float = Field(default=20.0, gt=0, le=600)
+    worker_interval: float = Field(default=60.0, gt=0, le=86400)
+    reminder_lease: float = Field(default=300.0, ge=1, le=86400)
+    reminder_grace: int = Field(default=60, ge=1, le=1440)
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        scheme, sep, host = value.partition("://")
+        if scheme not in ("http", "https") or not sep or not host:
+            raise ValueError(
+                f"{_var('public_url')}: {value!r} is not an http(s) address "
+                "(e.g. https://glides.example.org)"
+            )
+        return value
+
+    @field_validator("smtp_host", "smtp_username", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _one_kind_of_tls(self) -> Settings:
+        if self.smtp_ssl and self.smtp_starttls:
+            raise ValueError(
+                f"{_var('smtp_ssl')} and {_var('smtp_starttls')} are both on: use "
+                f"{_var('smtp_ssl')}=true {_var('smtp_starttls')}=false for a TLS port "
+                "(465), or STARTTLS alone for a submission port (587)"
+            )
+        return self
+
     #: A login session ends after this many minutes without a request (ASVS 3.3.2) ...
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     #: ... and after this many hours in any case.
@@ -185,18 +238,15 @@ class Settings(BaseSettings):
     #: How long an invitation link and a password-reset link stay valid.
     invite_valid_hours: int = Field(default=72, ge=1)
     reset_valid_minutes: int = Field(default=30, ge=1)
-    #: Outgoing mail (password resets, alerts); no host: mail is written to the log only.
-    smtp_host: str | None = None
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    mail_from: str = "nerveglide@localhost"
 
     @property
     def base_url(self) -> str:
-        """Where links in emails point: ``public_url``, or this server's own address."""
-        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        """Where links in emails point (``public_url``, without a trailing slash)."""
+        return self.public_url.rstrip("/")
 
     @property
     def secure_cookies(self) -> bool:
+        """Behind HTTPS (``public_url`` is https): the session cookie is ``Secure``."""
         return self.base_url.lower().startswith("https://")
 
     @classmethod

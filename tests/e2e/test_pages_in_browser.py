@@ -25,6 +25,7 @@ PAGES = {
     "session": "/session",
     "history": "/sessions",
     "diary": "/diary",
+    "reminders": "/reminders",
     "questionnaires": "/questionnaires",
     "questionnaire-rmdq": "/questionnaires/roland-morris",
     "questionnaire-psfs": "/questionnaires/psfs",

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nerveglide.cli import admin, analyze, export, session_player
+from nerveglide.cli import admin, analyze, export, session_player, worker
 from nerveglide.config import get_settings
 from nerveglide.content.loader import default_library
 from nerveglide.content.schema import Exercise, Item, Library
@@ -353,6 +353,7 @@ app.command("session")(session_player.session)
 app.add_typer(admin.app, name="admin")
 app.command("analyze")(analyze.analyze)
 app.add_typer(export.app, name="export")
+app.command("worker")(worker.worker)
 
 
 def main() -> None:

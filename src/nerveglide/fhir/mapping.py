@@ -15,7 +15,10 @@ A ``collection`` Bundle holds:
   37822005 lower back structure, 61685007 lower limb structure, as the clinical brief
   suggests), from the diary and the checks before and after each session (``partOf``
   the session's Procedure);
-- a **QuestionnaireResponse** per scored questionnaire (the reports carry none yet).
+- a **QuestionnaireResponse** per questionnaire response: each answered item (option
+  code with its score as ``ordinalValue``, or the number), the item's LOINC code where
+  the questionnaire has one (extension ``item-code``), the questionnaire's LOINC panel and
+  score codes, and the score, baseline and minimal change with its source in extensions.
 
 Codes and extensions of nerveglide's own live under :data:`NS` (``urn:x-nerveglide``).
 Every resource id is a UUID derived from what it describes, so the same records give the
@@ -389,22 +392,42 @@ def _questionnaire_response(result: QuestionnaireResult, patient: str) -> dict[s
         {"url": _ext("questionnaire-title"), "valueString": result.title},
         {"url": _ext("better"), "valueCode": result.better},
         {"url": _ext("change-kind"), "valueCode": result.change_kind},
+        {"url": _ext("baseline"), "valueBoolean": result.baseline},
     ]
     for name, number in (
         ("score", result.score),
+        ("score-min", result.score_min),
+        ("score-max", result.score_max),
         ("baseline-score", result.baseline_score),
         ("minimal-change", result.minimal_change),
+        ("minimal-change-percent", result.minimal_change_percent),
     ):
         if number is not None:
             extensions.append({"url": _ext(name), "valueDecimal": number})
+    for name, text in (
+        ("questionnaire-short-title", result.short_title),
+        ("minimal-change-source", result.minimal_change_source),
+        ("band", result.band),
+    ):
+        if text is not None:
+            extensions.append({"url": _ext(name), "valueString": text})
+    if result.meets is not None:
+        extensions.append({"url": _ext("meets-minimal-change"), "valueBoolean": result.meets})
     for name, loinc in (("loinc-panel", result.loinc_panel), ("loinc-score", result.loinc_score)):
         if loinc is not None:
             extensions.append({"url": _ext(name), "valueCoding": {"system": LOINC, "code": loinc}})
     items = []
     for answer in result.answers:
         item: dict[str, Any] = {"linkId": answer.link_id, "text": answer.text}
+        item_extensions: list[dict[str, Any]] = []
+        if answer.loinc is not None:
+            item_extensions.append(
+                {"url": _ext("item-code"), "valueCoding": {"system": LOINC, "code": answer.loinc}}
+            )
         if answer.own_words is not None:
-            item["extension"] = [{"url": _ext("own-words"), "valueString": answer.own_words}]
+            item_extensions.append({"url": _ext("own-words"), "valueString": answer.own_words})
+        if item_extensions:
+            item["extension"] = item_extensions
         if answer.code is not None:
             coding: dict[str, Any] = {
                 "system": _system(f"questionnaire:{result.questionnaire_id}:answer"),
@@ -631,6 +654,7 @@ def _read_questionnaire(resource: Mapping[str, Any]) -> QuestionnaireResult:
                 value = None if ordinal is None else int(ordinal)
             elif "valueInteger" in answer:
                 value = int(answer["valueInteger"])
+        item_code = _maybe(item, "item-code", "Coding")
         answers.append(
             QuestionnaireAnswer(
                 link_id=item["linkId"],
@@ -638,6 +662,7 @@ def _read_questionnaire(resource: Mapping[str, Any]) -> QuestionnaireResult:
                 value=value,
                 code=code,
                 own_words=_maybe(item, "own-words", "String"),
+                loinc=None if item_code is None else item_code["code"],
             )
         )
     panel = _maybe(resource, "loinc-panel", "Coding")
@@ -645,12 +670,20 @@ def _read_questionnaire(resource: Mapping[str, Any]) -> QuestionnaireResult:
     return QuestionnaireResult(
         questionnaire_id=questionnaire_id,
         title=_one(resource, "questionnaire-title", "String"),
+        short_title=_maybe(resource, "questionnaire-short-title", "String"),
         taken_at=_parse_time(resource["authored"]),
         score=_maybe(resource, "score", "Decimal"),
+        score_min=_maybe(resource, "score-min", "Decimal"),
+        score_max=_maybe(resource, "score-max", "Decimal"),
         better=_one(resource, "better", "Code"),
         baseline_score=_maybe(resource, "baseline-score", "Decimal"),
+        baseline=bool(_maybe(resource, "baseline", "Boolean")),
         minimal_change=_maybe(resource, "minimal-change", "Decimal"),
+        minimal_change_percent=_maybe(resource, "minimal-change-percent", "Decimal"),
+        minimal_change_source=_maybe(resource, "minimal-change-source", "String"),
         change_kind=_one(resource, "change-kind", "Code"),
+        meets=_maybe(resource, "meets-minimal-change", "Boolean"),
+        band=_maybe(resource, "band", "String"),
         loinc_panel=None if panel is None else panel["code"],
         loinc_score=None if score_code is None else score_code["code"],
         answers=tuple(answers),

@@ -122,21 +122,46 @@ def _diary_rows(report: ProgressReport) -> Iterable[list[object]]:
         ]
 
 
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{round(value, 4):g}"
+
+
 def _questionnaire_rows(report: ProgressReport) -> Iterable[list[object]]:
     for q in report.questionnaires:
-        change = None if q.score is None or q.baseline_score is None else q.score - q.baseline_score
         yield [
             q.questionnaire_id,
             q.title,
+            report.local(q.taken_at).date().isoformat(),
             _time(q.taken_at),
-            "" if q.score is None else f"{q.score:g}",
-            "" if q.baseline_score is None else f"{q.baseline_score:g}",
-            "" if change is None else f"{change:g}",
-            "" if q.minimal_change is None else f"{q.minimal_change:g}",
+            _number(q.score),
+            q.band or "",
+            _yes_no(q.baseline),
+            _number(q.baseline_score),
+            _number(q.change),
+            _number(q.minimal_change),
+            _number(q.minimal_change_percent),
             q.change_kind,
+            q.minimal_change_source or "",
+            _yes_no(q.meets),
             q.better,
+            q.loinc_panel or "",
             q.loinc_score or "",
         ]
+
+
+def _answer_rows(report: ProgressReport) -> Iterable[list[object]]:
+    for q in report.questionnaires:
+        for a in q.answers:
+            yield [
+                q.questionnaire_id,
+                _time(q.taken_at),
+                a.link_id,
+                a.text,
+                a.code or "",
+                a.value,
+                _text(a.own_words),
+                a.loinc or "",
+            ]
 
 
 PAIN = "0-10 numeric rating (0 no pain, 10 the worst imaginable)"
@@ -222,21 +247,50 @@ FILES: tuple[CsvFile, ...] = (
     ),
     CsvFile(
         "questionnaires.csv",
-        "One row per scored questionnaire (not filled in yet: questionnaires are not in "
-        "the reports yet).",
+        "One row per questionnaire answered in the period, scored by its published rule.",
         (
-            ("questionnaire_id", "the questionnaire"),
+            ("questionnaire_id", "the questionnaire (its file's id, e.g. roland-morris)"),
             ("title", "its name"),
+            ("date", "the day it was answered, in the report's time zone"),
             ("taken_at", "when it was answered (UTC)"),
-            ("score", "the score by its published rule; empty if too many items were missed"),
-            ("baseline_score", "the first score of this questionnaire"),
+            ("score", "the score by its published rule"),
+            ("band", "the result band where the questionnaire has them (e.g. high risk)"),
+            ("baseline", "yes if this response is the baseline (the first valid one ever)"),
+            ("baseline_score", "the baseline's score; it may come before the period"),
             ("change", "score minus baseline_score"),
-            ("minimal_change", "the change that matters, as its source gives it"),
-            ("change_kind", "mic (minimal important change), mdc90 or none_published"),
+            ("minimal_change", "the change that matters in points, as its source gives it"),
+            ("minimal_change_percent", "or in percent of the baseline (either is enough)"),
+            (
+                "change_kind",
+                "mic (minimal important change), mdc90 (minimal detectable change at 90% "
+                "confidence) or none_published",
+            ),
+            ("minimal_change_source", "where the minimal change comes from"),
+            (
+                "meets",
+                "yes if the change from baseline reaches the minimal change in the "
+                "improving direction; empty for the baseline or when none is published",
+            ),
             ("better", "lower or higher: which way is improvement"),
+            ("loinc_panel", "the LOINC code of the questionnaire, where one exists"),
             ("loinc_score", "the LOINC code of the score, where one exists"),
         ),
         _questionnaire_rows,
+    ),
+    CsvFile(
+        "questionnaire_answers.csv",
+        "One row per item answered in the period's questionnaires (unanswered items left out).",
+        (
+            ("questionnaire_id", "the questionnaire (questionnaires.csv)"),
+            ("taken_at", "when it was answered (UTC): with questionnaire_id, the response"),
+            ("item", "the item's id in the questionnaire file"),
+            ("text", "the item as the person read it"),
+            ("answer_code", "the option chosen; empty for a number on a scale"),
+            ("value", "the item's scored value"),
+            ("own_words", "the activity the person named (Patient-Specific Functional Scale)"),
+            ("loinc", "the item's LOINC code, where one exists"),
+        ),
+        _answer_rows,
     ),
 )
 

@@ -7,10 +7,9 @@ the PDF, the CSV files and the FHIR Bundle render from it and never touch the da
 Times are timezone-aware UTC datetimes; ``day`` fields are dates in the person's time
 zone (``ProgressReport.timezone``), which is what "per day" means everywhere here.
 
-Questionnaires slot in as :class:`QuestionnaireResult` (``ProgressReport.questionnaires``):
-they are left out of the reports for now, so the service leaves the tuple empty and every
-renderer says so. Motion (camera) sessions slot in the same way as :class:`MotionRecord`;
-nothing stores them yet.
+Questionnaire responses are :class:`QuestionnaireResult` (``ProgressReport.questionnaires``,
+in the order answered), each with its baseline and minimal change. Motion (camera)
+sessions slot in as :class:`MotionRecord`; nothing stores them yet.
 """
 
 from __future__ import annotations
@@ -237,11 +236,19 @@ class QuestionnaireAnswer:
     value: int | None = None
     code: str | None = None
     own_words: str | None = None  # a patient-specified item's activity (PSFS)
+    loinc: str | None = None  # the item's LOINC code, where the questionnaire has one
 
 
 @dataclass(frozen=True)
 class QuestionnaireResult:
-    """A scored questionnaire, compared with its baseline (not in the reports yet)."""
+    """A scored questionnaire response, compared with the questionnaire's baseline (its
+    first valid response, which may fall before the period).
+
+    ``minimal_change`` (points) and ``minimal_change_percent`` (percent of baseline; either
+    is enough) are the questionnaire file's threshold, ``minimal_change_source`` the
+    sources it cites; ``meets`` is whether the change from baseline reaches it in the
+    improving direction (None for the baseline itself, or when none is published).
+    """
 
     questionnaire_id: str
     title: str
@@ -254,6 +261,44 @@ class QuestionnaireResult:
     loinc_panel: str | None = None
     loinc_score: str | None = None
     answers: tuple[QuestionnaireAnswer, ...] = ()
+    short_title: str | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+    minimal_change_percent: float | None = None
+    minimal_change_source: str | None = None
+    band: str | None = None
+    baseline: bool = False
+    meets: bool | None = None
+
+    @property
+    def change(self) -> float | None:
+        """Score minus baseline score."""
+        if self.score is None or self.baseline_score is None:
+            return None
+        return self.score - self.baseline_score
+
+    @property
+    def label(self) -> str:
+        return self.short_title or self.title
+
+    def threshold_text(self) -> str:
+        """The minimal change in words: "5 points or 30% (mic)"."""
+        parts = []
+        if self.minimal_change is not None:
+            parts.append(f"{self.minimal_change:g} points")
+        if self.minimal_change_percent is not None:
+            parts.append(f"{self.minimal_change_percent:g}% of baseline")
+        if not parts:
+            return "none published"
+        kind = {"mic": "MIC", "mdc90": "MDC90"}.get(self.change_kind, self.change_kind)
+        return f"{' or '.join(parts)} ({kind})"
+
+    def verdict(self) -> str:
+        if self.baseline:
+            return "baseline"
+        if self.meets is None:
+            return "no threshold" if self.change is not None else "-"
+        return "reaches it" if self.meets else "below it"
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 out in inches, and the progress plots drawn by :mod:`nerveglide.reports.plots`).
 
 Contents: the period, the program (each version in force), adherence, pain against the
-minimal important change, the questionnaires (not recorded yet), the safety verdicts and
-the stop events, the plots, and a table week by week. A4 portrait; the text is real text
-(TrueType fonts embedded), so it can be searched and copied.
+minimal important change, the questionnaires against their minimal change, the safety
+verdicts and the stop events, the plots (questionnaire scores among them), and a table
+week by week. A4 portrait; the text is real text (TrueType fonts embedded), so it can be
+searched and copied.
 """
 
 from __future__ import annotations
@@ -262,32 +263,7 @@ def _front_page(out: _Writer, report: ProgressReport) -> None:
                 f"{change.last_days} recorded days."
             )
 
-    out.heading("Questionnaires")
-    if report.questionnaires:
-        out.table(
-            [
-                Column("Questionnaire", 2.6),
-                Column("Date", 1.2),
-                Column("Score", 0.8, "right"),
-                Column("Baseline", 0.9, "right"),
-                Column("Minimal change", 1.27, "right"),
-            ],
-            [
-                [
-                    q.title,
-                    f"{report.local(q.taken_at):%d %b %Y}",
-                    _number(q.score),
-                    _number(q.baseline_score),
-                    _number(q.minimal_change),
-                ]
-                for q in report.questionnaires
-            ],
-        )
-    else:
-        out.paragraph(
-            "Questionnaire results are not in this report yet: see the Questionnaires page "
-            "in nerveglide."
-        )
+    _questionnaires(out, report)
 
     out.heading("Safety")
     out.paragraph(
@@ -302,6 +278,69 @@ def _front_page(out: _Writer, report: ProgressReport) -> None:
         )
     else:
         out.paragraph("No camera sessions yet.")
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{round(value, 1):+g}"
+
+
+def _short(value: float | None) -> str:
+    return "-" if value is None else f"{round(value, 1):g}"
+
+
+def _questionnaires(out: _Writer, report: ProgressReport) -> None:
+    out.heading("Questionnaires")
+    results = report.questionnaires
+    if not results:
+        out.paragraph("No questionnaire was answered in this period.")
+        return
+    out.paragraph(
+        "Each response's score, the baseline (the first response ever, which may come "
+        "before this period), the change from it, and the smallest change that matters "
+        "for that questionnaire, as its source gives it (in points, or in percent of the "
+        "baseline: either is enough)."
+    )
+    out.table(
+        [
+            Column("Questionnaire", 1.5),
+            Column("Date", 0.95),
+            Column("Score", 0.6, "right"),
+            Column("Baseline", 0.7, "right"),
+            Column("Change", 0.65, "right"),
+            Column("Minimal change", 1.45),
+            Column("Change vs it", 0.92),
+        ],
+        [
+            [
+                q.label + (f" ({q.band})" if q.band else ""),
+                f"{report.local(q.taken_at):%d %b %Y}",
+                _short(q.score),
+                _short(q.baseline_score),
+                _signed(q.change),
+                q.threshold_text(),
+                q.verdict(),
+            ]
+            for q in results[:MAX_ROWS]
+        ],
+    )
+    if len(results) > MAX_ROWS:
+        out.paragraph(f"... and {len(results) - MAX_ROWS} more: see the CSV export.", size=8)
+    seen: dict[str, str] = {}
+    for q in results:
+        seen.setdefault(q.label, q.minimal_change_source or "none published")
+    higher = sorted({q.label for q in results if q.better == "higher"})
+    direction = (
+        f" Higher is better for {', '.join(higher)}; lower is better for the others."
+        if higher
+        else " Lower is better for each of them."
+    )
+    out.paragraph(
+        "Sources of the minimal changes: "
+        + "; ".join(f"{label}: {source}" for label, source in seen.items())
+        + "."
+        + direction,
+        size=8,
+    )
 
 
 def _plot_pages(report: ProgressReport, items: list[Plot]) -> list[Figure]:
@@ -447,9 +486,9 @@ def _detail_pages(out: _Writer, report: ProgressReport) -> None:
         f"in {report.timezone}.",
         "Pain is the 0-10 numeric rating, back and leg rated separately, in the daily diary "
         "and before and after each session.",
-        "The CSV export has every session, repetition, stop and diary entry of the period, "
-        "with its columns documented; the FHIR R4 Bundle has the program, the sessions and "
-        "the pain scores.",
+        "The CSV export has every session, repetition, stop, diary entry and questionnaire "
+        "of the period, with its columns documented; the FHIR R4 Bundle has the program, "
+        "the sessions, the pain scores and a QuestionnaireResponse per questionnaire.",
     ):
         out.bullet(text, size=8.5)
 

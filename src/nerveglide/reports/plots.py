@@ -27,7 +27,7 @@ from datetime import date, datetime, time, timedelta
 from statistics import fmean
 from typing import TYPE_CHECKING, Any, cast
 
-from nerveglide.reports.model import LEG_AREAS, NRS_MIC, ProgressReport
+from nerveglide.reports.model import LEG_AREAS, NRS_MIC, ProgressReport, QuestionnaireResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -39,7 +39,9 @@ __all__ = [
     "ADHERENCE_TITLE",
     "MOTION_TITLE",
     "NO_CAMERA",
+    "NO_QUESTIONNAIRES",
     "PAIN_TITLE",
+    "QUESTIONNAIRE_TITLE",
     "REACH_TITLE",
     "Plot",
     "plot_figure",
@@ -53,7 +55,9 @@ PAIN_TITLE = "Pain over time"
 ADHERENCE_TITLE = "Sessions done per day"
 MOTION_TITLE = "Range of motion: peak knee extension per session"
 REACH_TITLE = "Where leg symptoms reach"
+QUESTIONNAIRE_TITLE = "Questionnaire scores against the minimal change"
 NO_CAMERA = "No camera sessions yet."
+NO_QUESTIONNAIRES = "No questionnaire was answered in this period."
 
 #: Gray levels (black to light), line styles and markers: the series' identities.
 INK = "#000000"
@@ -129,6 +133,16 @@ def plots(report: ProgressReport) -> list[Plot]:
         3.4,
         None if report.motion else NO_CAMERA,
     )
+    kinds = len({q.questionnaire_id for q in report.questionnaires})
+    questionnaires = Plot(
+        "questionnaires",
+        QUESTIONNAIRE_TITLE,
+        "Each questionnaire's scores in the period, its baseline, and the score that would "
+        "be a change that matters from the baseline.",
+        _draw_questionnaires if kinds else None,
+        HEADLINE_IN + LEGEND_IN + BOTTOM_IN + 1.3 * kinds + 0.6,
+        None if kinds else NO_QUESTIONNAIRES,
+    )
     return [
         Plot(
             "pain",
@@ -153,6 +167,7 @@ def plots(report: ProgressReport) -> list[Plot]:
             _draw_reach,
             3.4,
         ),
+        questionnaires,
     ]
 
 
@@ -656,6 +671,70 @@ def _draw_reach(target: Target, report: ProgressReport) -> None:
     _date_axis(ax, report)
     _legend_row(target, [ax])
     _source(target, "Source: the daily diary's body map, left and right leg.")
+
+
+def _draw_questionnaires(target: Target, report: ProgressReport) -> None:
+    by_id: dict[str, list[QuestionnaireResult]] = {}
+    for result in report.questionnaires:
+        by_id.setdefault(result.questionnaire_id, []).append(result)
+    frame = _frame(target)
+    frame["top"] -= 0.3 / _size(target)[1]  # room for the first panel's title
+    axes = target.subplots(
+        len(by_id), 1, sharex=True, squeeze=False, gridspec_kw={"hspace": 0.5, **frame}
+    )[:, 0]
+    _headline(
+        target,
+        QUESTIONNAIRE_TITLE,
+        "Dotted: the baseline score. Dashed: a change that matters from it, as its source "
+        "gives it.",
+    )
+    for ax, results in zip(axes, by_id.values(), strict=True):
+        first = results[0]
+        points = [
+            (_naive_local(report, r.taken_at), r.score) for r in results if r.score is not None
+        ]
+        ax.plot(
+            [x for x, _ in points],
+            [y for _, y in points],
+            linestyle="-",
+            marker="o",
+            markersize=4.5,
+            color=INK,
+            linewidth=1.2,
+            label="Score" if ax is axes[0] else None,
+        )
+        if first.baseline_score is not None:
+            ax.axhline(
+                first.baseline_score,
+                linestyle=":",
+                color=DARK,
+                linewidth=1.1,
+                label="Baseline" if ax is axes[0] else None,
+            )
+            if first.minimal_change is not None:
+                sign = -1 if first.better == "lower" else 1
+                ax.axhline(
+                    first.baseline_score + sign * first.minimal_change,
+                    linestyle="--",
+                    color=MID,
+                    linewidth=1.1,
+                    label="Change that matters" if ax is axes[0] else None,
+                )
+        if first.score_min is not None and first.score_max is not None:
+            pad = (first.score_max - first.score_min) * 0.06
+            ax.set_ylim(first.score_min - pad, first.score_max + pad)
+        better = "lower is better" if first.better == "lower" else "higher is better"
+        ax.set_title(f"{first.label} ({better})", fontsize=9.5, loc="left")
+        ax.set_ylabel("Score")
+    _date_axis(axes[-1], report)
+    _legend_row(target, [axes[0]])
+    sources = "; ".join(
+        dict.fromkeys(
+            f"{r[0].label}: {r[0].minimal_change_source or 'none published'}"
+            for r in by_id.values()
+        )
+    )
+    _source(target, f"Source: your questionnaire answers. Minimal changes: {sources}.")
 
 
 # --- SVG for pages with a strict Content-Security-Policy -----------------------------

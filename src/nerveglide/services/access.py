@@ -27,6 +27,7 @@ from nerveglide.store.db import SessionFactory
 from nerveglide.store.models.account import AccountRow
 
 __all__ = [
+    "calendar_feed_uow",
     "check_patient_access",
     "own_patient_id",
     "patient_uow",
@@ -85,6 +86,21 @@ def patient_uow(
         session_factory,
         patient_id=patient_id,
         audit=AuditContext(actor.account_id, actor.role, actor.address),
+    )
+
+
+def calendar_feed_uow(session_factory: SessionFactory, token: str) -> SqlAlchemyUnitOfWork:
+    """The unit of work of the patient whose active calendar feed ``token`` opens (a
+    calendar app has no login: the private token is the grant); :class:`NotFound` for an
+    unknown or revoked token."""
+    from nerveglide.services.reminders import hash_token
+
+    with SqlAlchemyUnitOfWork(session_factory, system=True) as uow:
+        feed = uow.reminders.active_feed_by_hash(hash_token(token)) if token else None
+    if feed is None:
+        raise NotFound("There is no such calendar feed (it may have been revoked).")
+    return SqlAlchemyUnitOfWork(
+        session_factory, patient_id=feed.patient_id, audit=AuditContext(None, "feed", None)
     )
 
 

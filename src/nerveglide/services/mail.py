@@ -1,17 +1,18 @@
-"""Sending email: the one function password resets, invitations and alerts go through.
+"""Sending the accounts' emails (password resets, invitations, alerts): the one function
+they go through, on the reminders' mail adapter (:mod:`nerveglide.notify.mail`).
 
-It speaks SMTP to ``NERVEGLIDE_SMTP_HOST``; with no host set, the message goes to the
-log (``nerveglide.mail``) so a single-person install without a mail server still works.
-When the reminders' mail adapter (``nerveglide.notify.mail``) lands, this delegates to it.
+With no ``NERVEGLIDE_SMTP_HOST`` the message goes to the log (``nerveglide.mail``), so an
+installation without a mail server still works (an invitation link is also shown to the
+clinician who made it). A mail server that refuses the message is logged too: a reset or
+an alert must not fail the request that caused it.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
-from email.message import EmailMessage
 
 from nerveglide.config import Settings
+from nerveglide.notify.mail import MailError, SmtpMailer
 
 __all__ = ["send_mail"]
 
@@ -19,13 +20,10 @@ log = logging.getLogger("nerveglide.mail")
 
 
 def send_mail(settings: Settings, to: str, subject: str, body: str) -> None:
-    message = EmailMessage()
-    message["From"] = settings.mail_from
-    message["To"] = to
-    message["Subject"] = subject
-    message.set_content(body)
     if not settings.smtp_host:
-        log.warning("no NERVEGLIDE_SMTP_HOST: mail to %s not sent: %s\n%s", to, subject, body)
+        log.warning("no NERVEGLIDE_SMTP_HOST: mail to %s not sent: %s", to, subject)
         return
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-        smtp.send_message(message)
+    try:
+        SmtpMailer.from_settings(settings).send(to, subject, body)
+    except MailError as exc:
+        log.error("mail to %s not sent: %s", to, exc.message)

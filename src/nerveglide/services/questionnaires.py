@@ -25,6 +25,7 @@ __all__ = [
     "questionnaire_status",
     "record_response",
     "set_interval",
+    "stored_responses",
 ]
 
 #: No source fixes how often to repeat the questionnaires; four weeks is the product's
@@ -37,6 +38,7 @@ class StoredResponse:
     answered_at: datetime
     score: Score
     activity_names: Mapping[str, str]
+    answers: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,14 @@ class QuestionnaireStatus:
 
 
 def _stored(q: Questionnaire, row: QuestionnaireResponseRow) -> StoredResponse:
-    return StoredResponse(row.answered_at, score(q, row.answers), dict(row.activity_names))
+    return StoredResponse(
+        row.answered_at, score(q, row.answers), dict(row.activity_names), dict(row.answers)
+    )
+
+
+def stored_responses(uow: AbstractUnitOfWork, q: Questionnaire) -> list[StoredResponse]:
+    """Every stored response to ``q``, oldest first, scored by its rule."""
+    return [_stored(q, row) for row in uow.questionnaires.responses(q.id)]
 
 
 def _interval(uow: AbstractUnitOfWork, questionnaire_id: str) -> tuple[int, bool]:
@@ -72,7 +81,7 @@ def questionnaire_status(
 ) -> list[QuestionnaireStatus]:
     out = []
     for q in questionnaires:
-        responses = tuple(_stored(q, row) for row in uow.questionnaires.responses(q.id))
+        responses = tuple(stored_responses(uow, q))
         interval, default = _interval(uow, q.id)
         valid = [r for r in responses if r.score.valid]
         if not valid:

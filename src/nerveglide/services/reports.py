@@ -5,21 +5,24 @@ The read model (:class:`~nerveglide.reports.model.ProgressReport`) is filled her
 the unit of work; the renderers in :mod:`nerveglide.reports` and :mod:`nerveglide.fhir`
 never see the database.
 
-Not gathered yet: questionnaire scores (left out of the reports for now) and camera
-(motion coach) measurements (nothing stores them). The read model has their fields
-(``questionnaires``, ``motion``); they stay empty.
+Not gathered yet: camera (motion coach) measurements (nothing stores them); the read
+model's ``motion`` stays empty.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from nerveglide.content.loader import load_questionnaires
+from nerveglide.content.questionnaire import Questionnaire
 from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import Library
+from nerveglide.domain.scoring import compare
 from nerveglide.errors import InvalidInput
 from nerveglide.reports.model import (
     DiaryRecord,
@@ -27,6 +30,8 @@ from nerveglide.reports.model import (
     Period,
     ProgramVersion,
     ProgressReport,
+    QuestionnaireAnswer,
+    QuestionnaireResult,
     RepetitionRecord,
     SafetyEvent,
     SessionRecord,
@@ -34,6 +39,7 @@ from nerveglide.reports.model import (
 )
 from nerveglide.services.diary import diary_between
 from nerveglide.services.programs import StoredProgram, program_by_id
+from nerveglide.services.questionnaires import StoredResponse, stored_responses
 from nerveglide.services.safety import current_verdict
 from nerveglide.services.sessions import SessionView, history
 from nerveglide.services.uow import AbstractUnitOfWork
@@ -230,6 +236,80 @@ def _safety_events(
     return sorted(events, key=lambda e: e.at)
 
 
+def _sources_text(library: Library, source_ids: Sequence[str]) -> str | None:
+    known = {s.id: s.short or s.title for s in library.sources}
+    names = list(dict.fromkeys(known.get(i, i) for i in source_ids))
+    return "; ".join(names) or None
+
+
+def _answers(q: Questionnaire, response: StoredResponse) -> tuple[QuestionnaireAnswer, ...]:
+    answers = []
+    for item in q.items:
+        raw = response.answers.get(item.id)
+        if raw is None:
+            continue
+        value = response.score.item_values.get(item.id)
+        answers.append(
+            QuestionnaireAnswer(
+                link_id=item.id,
+                text=item.text,
+                value=value,
+                code=raw if isinstance(raw, str) else None,
+                own_words=response.activity_names.get(item.id),
+                loinc=item.loinc,
+            )
+        )
+    return tuple(answers)
+
+
+def _questionnaire_results(
+    uow: AbstractUnitOfWork,
+    questionnaires: Sequence[Questionnaire],
+    library: Library,
+    start: datetime,
+    end: datetime,
+) -> list[QuestionnaireResult]:
+    """Each response answered in ``[start, end)``, with the questionnaire's baseline (its
+    first valid response ever) and the change from it against the minimal change."""
+    results = []
+    for q in questionnaires:
+        responses = stored_responses(uow, q)
+        baseline = next((r for r in responses if r.score.valid), None)
+        mic = q.minimal_change
+        source = _sources_text(library, [c.source for c in mic.sources])
+        for response in responses:
+            if not start <= response.answered_at < end:
+                continue
+            is_baseline = response is baseline
+            meets = None
+            if baseline is not None and response.score.valid and not is_baseline:
+                meets = compare(q, baseline.score, response.score).meets
+            results.append(
+                QuestionnaireResult(
+                    questionnaire_id=q.id,
+                    title=q.title,
+                    short_title=q.short_title,
+                    taken_at=response.answered_at,
+                    score=response.score.total,
+                    score_min=q.scoring.min,
+                    score_max=q.scoring.max,
+                    better=q.scoring.better,
+                    baseline_score=None if baseline is None else baseline.score.total,
+                    baseline=is_baseline,
+                    minimal_change=mic.points,
+                    minimal_change_percent=mic.percent,
+                    minimal_change_source=source,
+                    change_kind=mic.kind,
+                    meets=meets,
+                    band=response.score.band_label,
+                    loinc_panel=q.loinc.panel,
+                    loinc_score=q.loinc.total,
+                    answers=_answers(q, response),
+                )
+            )
+    return sorted(results, key=lambda r: (r.taken_at, r.questionnaire_id))
+
+
 def gather_report(
     uow: AbstractUnitOfWork,
     period: Period,
@@ -238,8 +318,14 @@ def gather_report(
     now: datetime,
     library: Library,
     rules: RuleSet,
+    questionnaires: Sequence[Questionnaire] | None = None,
 ) -> ProgressReport:
-    """Everything recorded in ``period`` (days in ``timezone``), as the report read model."""
+    """Everything recorded in ``period`` (days in ``timezone``), as the report read model.
+
+    ``questionnaires`` are the instruments whose responses go in (the packaged ones when
+    left out; a clinic's licensed files when the app loaded them)."""
+    if questionnaires is None:
+        questionnaires = load_questionnaires()
     zone = ZoneInfo(timezone)
     start = _midnight(period.start, zone)
     end = _midnight(period.end + timedelta(days=1), zone)
@@ -276,9 +362,8 @@ def gather_report(
         safety=tuple(_safety_events(uow, rules, start, end)),
         current_tier=current_verdict(uow, rules, now).tier,
         names=names,
-        # Left out for now: questionnaire scores; not stored at all: camera measurements.
-        questionnaires=(),
-        motion=(),
+        questionnaires=tuple(_questionnaire_results(uow, questionnaires, library, start, end)),
+        motion=(),  # camera measurements: not stored yet
     )
 
 
@@ -293,7 +378,8 @@ def _ensure_data(uow: AbstractUnitOfWork, report: ProgressReport) -> None:
     )
     raise InvalidInput(
         f"nothing was recorded from {report.period.start} to {report.period.end}: no "
-        f"sessions and no diary entries, so there is nothing to export.{hint}"
+        f"sessions, no diary entries and no questionnaires, so there is nothing to "
+        f"export.{hint}"
     )
 
 
@@ -306,11 +392,20 @@ def export(
     now: datetime,
     library: Library,
     rules: RuleSet,
+    questionnaires: Sequence[Questionnaire] | None = None,
 ) -> Export:
     """The period's report as a PDF, a zip of CSV files, or a validated FHIR R4 Bundle.
 
     Raises :class:`InvalidInput` when nothing was recorded in the period."""
-    report = gather_report(uow, period, timezone=timezone, now=now, library=library, rules=rules)
+    report = gather_report(
+        uow,
+        period,
+        timezone=timezone,
+        now=now,
+        library=library,
+        rules=rules,
+        questionnaires=questionnaires,
+    )
     _ensure_data(uow, report)
     stem = f"nerveglide-{period.start}-to-{period.end}"
     if kind == "pdf":

@@ -27,6 +27,7 @@ from nerveglide.store.repositories.diary import DiaryRepository
 from nerveglide.store.repositories.followup import FollowUpRepository
 from nerveglide.store.repositories.programs import ProgramRepository
 from nerveglide.store.repositories.questionnaires import QuestionnaireRepository
+from nerveglide.store.repositories.reminders import ReminderRepository
 from nerveglide.store.repositories.safety import SafetyRepository
 from nerveglide.store.repositories.sessions import SessionRepository
 from nerveglide.store.scoping import scope_to_patient, scope_to_system
@@ -52,6 +53,7 @@ class AbstractUnitOfWork(abc.ABC):
     diary: DiaryRepository
     followup: FollowUpRepository
     questionnaires: QuestionnaireRepository
+    reminders: ReminderRepository
 
     def __enter__(self) -> Self:
         return self
@@ -131,6 +133,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.diary = DiaryRepository(self._session)
         self.followup = FollowUpRepository(self._session)
         self.questionnaires = QuestionnaireRepository(self._session)
+        self.reminders = ReminderRepository(self._session)
         return super().__enter__()
 
     def __exit__(

@@ -48,6 +48,7 @@ from nerveglide.web.routers import (
     pages,
     program,
     questionnaires,
+    reminders,
     reports,
     safety,
     sessions,
@@ -116,6 +117,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(reports.router)
     app.include_router(analysis.router)
     app.include_router(questionnaires.router)
+    app.include_router(reminders.router)
     app.include_router(auth.router)
     app.include_router(account.router)
     app.include_router(clinician.router)

@@ -58,6 +58,7 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         "/register",
         "/password-reset",
         "/password-reset/new",
+        "/reminders/calendar/{name}",  # a calendar app: its private token is the grant
         "/api/docs",
         "/api/openapi.json",
         "/api/docs/oauth2-redirect",

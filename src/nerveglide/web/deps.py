@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from nerveglide.config import Settings
+from nerveglide.content.questionnaire import Questionnaire
 from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import Library
 from nerveglide.services.access import own_patient_id, patient_uow
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
-from nerveglide.web.auth import require_actor
+from nerveglide.web.auth import current_login, require_actor
 
 
 def get_library(request: Request) -> Library:
@@ -23,6 +24,11 @@ def get_library(request: Request) -> Library:
 def get_rules(request: Request) -> RuleSet:
     rules: RuleSet = request.app.state.rules
     return rules
+
+
+def get_questionnaires(request: Request) -> list[Questionnaire]:
+    questionnaires: list[Questionnaire] = request.app.state.questionnaires
+    return questionnaires
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -45,7 +51,20 @@ def get_uow(request: Request) -> Iterator[SqlAlchemyUnitOfWork]:
 
 
 LibraryDep = Annotated[Library, Depends(get_library)]
+QuestionnairesDep = Annotated[list[Questionnaire], Depends(get_questionnaires)]
 RulesDep = Annotated[RuleSet, Depends(get_rules)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def get_optional_uow(request: Request) -> Iterator[SqlAlchemyUnitOfWork | None]:
+    """The logged-in patient's unit of work on a public page; None for anyone else."""
+    login = current_login(request)
+    if login is None or login.role != "patient":
+        yield None
+        return
+    yield from get_uow(request)
+
+
 UoWDep = Annotated[SqlAlchemyUnitOfWork, Depends(get_uow)]
+OptionalUoWDep = Annotated[SqlAlchemyUnitOfWork | None, Depends(get_optional_uow)]
 PatientIdDep = Annotated[int, Depends(get_patient_id)]

@@ -1,5 +1,5 @@
 """A red flag from a patient reaches their clinician: an alert on the dashboard, first,
-and an email (without health details) through a real SMTP conversation; once per
+and an email (without health details) through a real SMTP server (aiosmtpd); once per
 episode, not once per request; none for a self-guided patient's nobody."""
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from nerveglide.config import get_settings
 from nerveglide.store import migrate
 from tests.accounts import add_account, log_in
 from tests.integration.accounts.conftest import App
+from tests.integration.reminders.smtp import smtp_server
 from tests.integration.web.test_sessions_api import screen
-from tests.smtp_sink import smtp_sink
 
 
 def test_a_red_flag_alerts_the_clinician_in_the_app_and_by_email(database_url: str, tmp_path: Path):
     migrate.upgrade(database_url)
-    with smtp_sink() as (port, received):
+    with smtp_server() as inbox:
         settings = get_settings(
-            data_dir=tmp_path, database_url=database_url, env="test",
-            smtp_host="127.0.0.1", smtp_port=port,
+            data_dir=tmp_path, database_url=database_url, env="test", smtp_host=inbox.host,
+            smtp_port=inbox.port, smtp_starttls=False,
         )  # fmt: skip
         app = App(settings, database_url)
         clinician = add_account(database_url, "therapist@example.org", "clinician")
@@ -37,11 +37,11 @@ def test_a_red_flag_alerts_the_clinician_in_the_app_and_by_email(database_url: s
         assert 'class="alert-first"' in dashboard
         assert "see doctor" in dashboard
         assert "Acknowledge" in page
-        assert len(received.messages) == 1
-        recipients, message = received.messages[0]
-        assert recipients == ["therapist@example.org"]
+        messages = inbox.wait_for(2, timeout=3)  # waits: a second one would be a bug
+        assert len(messages) == 1
+        message = messages[0]
+        assert message["To"] == "therapist@example.org"
         assert message["Subject"] == "nerveglide: a patient needs your attention"
-        body = message.get_payload()
-        assert isinstance(body, str)
+        body = message.get_content()
         assert f"/clinician/patients/{patient}" in body
         assert "weakness" not in body.lower()  # no health details by email

@@ -177,3 +177,24 @@ def seed(
         last_leg=last_leg,
         **counts,
     )
+
+
+def seed_questionnaires(session_factory: SessionFactory, *, start: date, days: int) -> None:
+    """The Roland-Morris questionnaire a week before ``start`` (the baseline, 12 ticks),
+    on the first day (10) and on the last day (6: the 5-point minimal change reached),
+    and the STarT Back tool on the first day (four "agree", very much bothered)."""
+    from nerveglide.content.loader import load_questionnaires
+    from nerveglide.services.questionnaires import record_response
+
+    by_id = {q.id: q for q in load_questionnaires()}
+    rmdq = by_id["roland-morris"]
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        for offset, ticks in ((-7, 12), (0, 10), (days - 1, 6)):
+            at = datetime.combine(start + timedelta(days=offset), time(10), tzinfo=UTC)
+            answers = {f"q{n}": "yes" for n in range(1, ticks + 1)}
+            record_response(uow, rmdq, answers, at)
+        start_back = {f"q{n}": ("agree" if n <= 4 else "disagree") for n in range(1, 9)}
+        start_back["q9"] = "very-much"
+        at = datetime.combine(start, time(10, 5), tzinfo=UTC)
+        record_response(uow, by_id["start-back"], start_back, at)
+        uow.commit()

@@ -19,10 +19,16 @@ import pytest
 
 from nerveglide.fhir.mapping import from_bundle
 from nerveglide.fhir.validation import validate_bundle
-from nerveglide.reports.plots import ADHERENCE_TITLE, NO_CAMERA, PAIN_TITLE, REACH_TITLE
+from nerveglide.reports.plots import (
+    ADHERENCE_TITLE,
+    NO_CAMERA,
+    PAIN_TITLE,
+    QUESTIONNAIRE_TITLE,
+    REACH_TITLE,
+)
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
-from tests.integration.reports.seed import Seeded, seed
+from tests.integration.reports.seed import Seeded, seed, seed_questionnaires
 
 REPO = Path(__file__).resolve().parents[3]
 START = date(2025, 3, 3)
@@ -57,7 +63,10 @@ def seeded(database_url: str) -> Seeded:
     migrate.upgrade(database_url)
     engine = make_engine(database_url)
     try:
-        return seed(make_session_factory(engine), start=START, days=DAYS)
+        factory = make_session_factory(engine)
+        seeded = seed(factory, start=START, days=DAYS)
+        seed_questionnaires(factory, start=START, days=DAYS)
+        return seeded
     finally:
         engine.dispose()
 
@@ -105,8 +114,12 @@ def test_pdf_pages_text_and_pictures(seeded: Seeded, database_url: str, tmp_path
     assert "Diary entries: 42 of 42 days" in text
     assert "Leg pain:" in text
     assert "minimal important change" in text
-    for title in (PAIN_TITLE, ADHERENCE_TITLE, REACH_TITLE, NO_CAMERA):
+    for title in (PAIN_TITLE, ADHERENCE_TITLE, REACH_TITLE, NO_CAMERA, QUESTIONNAIRE_TITLE):
         assert title in text
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert "RMDQ 03 Mar 2025 10 12 -2 5 points or 30% of below it" in lines
+    assert "RMDQ 13 Apr 2025 6 12 -6 5 points or 30% of reaches it" in lines
+    assert "RMDQ: Ostelo et al. 2008" in text
     assert "left calf" in text
     assert "7/10" in text
     assert "persists.hurt-stops" in text
@@ -126,6 +139,14 @@ def test_csv_to_a_folder_and_to_a_zip(seeded: Seeded, database_url: str, tmp_pat
     assert len(diary) == DAYS
     assert diary[0]["note"] == "'=worse after sitting"
     assert "repetitions_done" in (folder / "README.txt").read_text(encoding="utf-8")
+    scores = read_csv(folder / "questionnaires.csv")
+    assert [(q["questionnaire_id"], q["score"], q["meets"]) for q in scores] == [
+        ("roland-morris", "10", "no"),
+        ("start-back", "5", ""),
+        ("roland-morris", "6", "yes"),
+    ]
+    answers = read_csv(folder / "questionnaire_answers.csv")
+    assert len(answers) == 10 + 9 + 6  # Roland-Morris lists the ticked items only
 
     archive = tmp_path / "export.zip"
     result = run(
@@ -152,6 +173,14 @@ def test_fhir_bundle_is_valid_and_reads_back(seeded: Seeded, database_url: str, 
     assert sum(count for s in content.sessions for _, _, count in s.counts) == seeded.repetitions
     diary_leg = [p for p in content.pain if p.context == "diary" and p.site == "leg"]
     assert [p.value for p in diary_leg][:1] == [seeded.first_leg]
+    assert [(q.questionnaire_id, q.score) for q in content.questionnaires] == [
+        ("roland-morris", 10),
+        ("start-back", 5),
+        ("roland-morris", 6),
+    ]
+    start_back = content.questionnaires[1]
+    assert start_back.loinc_panel == "91349-1"
+    assert [a.loinc for a in start_back.answers][:3] == ["91340-0", "91341-8", "91342-6"]
     shutil.copy(out, output_dir() / f"bundle-{backend(database_url)}.json")
 
 

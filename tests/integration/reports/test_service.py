@@ -19,7 +19,7 @@ from nerveglide.services.programs import build_program, save_program
 from nerveglide.services.reports import MAX_DAYS, export, gather_report, parse_period
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.db import SessionFactory
-from tests.integration.reports.seed import DOSE, GLIDE, seed
+from tests.integration.reports.seed import DOSE, GLIDE, seed, seed_questionnaires
 
 START = date(2025, 3, 3)
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
@@ -67,6 +67,35 @@ def test_the_report_holds_the_periods_records(session_factory):
     assert report.safety[1].tier == "see_doctor"
     assert report.questionnaires == ()
     assert report.motion == ()
+
+
+def test_questionnaires_in_the_period_compare_with_the_baseline_before_it(session_factory):
+    seed(session_factory, start=START, days=21)
+    seed_questionnaires(session_factory, start=START, days=21)
+    report = gather(session_factory, Period(START, START + timedelta(days=20)))
+    rmdq = [q for q in report.questionnaires if q.questionnaire_id == "roland-morris"]
+    assert [q.score for q in rmdq] == [10, 6]  # the baseline, a week before, stays out
+    assert {q.baseline_score for q in rmdq} == {12}
+    assert [q.baseline for q in rmdq] == [False, False]
+    assert [q.meets for q in rmdq] == [False, True]  # 2 points, then 6 (the MIC is 5)
+    assert rmdq[0].minimal_change == 5
+    assert rmdq[0].minimal_change_source == "Ostelo et al. 2008"
+    (start_back,) = [q for q in report.questionnaires if q.questionnaire_id == "start-back"]
+    assert start_back.baseline
+    assert start_back.meets is None
+    assert (start_back.loinc_panel, start_back.loinc_score) == ("91349-1", "91351-7")
+    assert start_back.band is not None
+    assert [a.loinc for a in start_back.answers][:2] == ["91340-0", "91341-8"]
+    assert [a.code for a in start_back.answers][8] == "very-much"
+    week = gather(session_factory, Period(START + timedelta(days=1), START + timedelta(days=13)))
+    assert week.questionnaires == ()
+
+
+def test_a_period_with_only_a_questionnaire_is_not_empty(session_factory):
+    seed_questionnaires(session_factory, start=START, days=3)
+    report = gather(session_factory, Period(START, START))
+    assert not report.empty
+    assert [q.questionnaire_id for q in report.questionnaires] == ["roland-morris", "start-back"]
 
 
 def test_records_outside_the_period_stay_out(session_factory):

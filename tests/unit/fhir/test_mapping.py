@@ -24,7 +24,7 @@ from nerveglide.fhir.mapping import (
 )
 from nerveglide.fhir.validation import validate_bundle
 from nerveglide.reports.model import QuestionnaireAnswer, QuestionnaireResult
-from tests.unit.reports.factories import make_report, program
+from tests.unit.reports.factories import make_report, program, questionnaire_results
 
 
 def loinc_check_digit_ok(code: str) -> bool:
@@ -171,6 +171,32 @@ def test_questionnaire_responses_slot_in_and_round_trip(report):
     (response,) = resources(bundle, "QuestionnaireResponse")
     assert response["status"] == "completed"
     assert from_bundle(bundle).questionnaires == (result,)
+
+
+def test_questionnaires_carry_their_loinc_codes_and_compare_with_baseline(report):
+    results = questionnaire_results(report.period.start, report.period.days)
+    changed = replace(report, questionnaires=results)
+    bundle = report_bundle(changed)
+    validate_bundle(bundle)
+    responses = resources(bundle, "QuestionnaireResponse")
+    assert len(responses) == 3
+    assert len({r["id"] for r in responses}) == 3
+    start_back = next(r for r in responses if r["questionnaire"].endswith("start-back"))
+    codes = {
+        e["url"].rsplit(":", 1)[-1]: e["valueCoding"]["code"]
+        for e in start_back["extension"]
+        if "valueCoding" in e
+    }
+    assert codes == {"loinc-panel": "91349-1", "loinc-score": "91351-7"}
+    (item,) = start_back["item"]
+    (item_code,) = [e["valueCoding"] for e in item["extension"]]
+    assert item_code == {"system": LOINC, "code": "91340-0"}
+    assert all(loinc_check_digit_ok(c) for c in [*codes.values(), item_code["code"]])
+    later = responses[-1]
+    meets = [e for e in later["extension"] if e["url"].endswith("meets-minimal-change")]
+    assert meets == [{"url": meets[0]["url"], "valueBoolean": True}]
+    assert from_bundle(bundle).questionnaires == results
+    assert from_bundle(bundle) == bundle_content(changed)
 
 
 @pytest.mark.parametrize(

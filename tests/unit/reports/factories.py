@@ -4,6 +4,7 @@ checks and repetitions, a diary, all deterministic."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from nerveglide.reports.model import (
@@ -13,6 +14,8 @@ from nerveglide.reports.model import (
     Period,
     ProgramVersion,
     ProgressReport,
+    QuestionnaireAnswer,
+    QuestionnaireResult,
     RepetitionRecord,
     SafetyEvent,
     SessionRecord,
@@ -120,6 +123,58 @@ def diary(
     )
 
 
+def questionnaire_results(start: date, days: int) -> tuple[QuestionnaireResult, ...]:
+    """Roland-Morris answered at the start and the end of the period (14 then 8: the 5-point
+    minimal important change reached), and the STarT Back tool (LOINC-coded) at the start."""
+    rmdq = QuestionnaireResult(
+        questionnaire_id="roland-morris",
+        title="Roland-Morris Disability Questionnaire",
+        short_title="RMDQ",
+        taken_at=datetime.combine(start, time(10), tzinfo=UTC),
+        score=14,
+        score_min=0,
+        score_max=24,
+        better="lower",
+        baseline_score=14,
+        baseline=True,
+        minimal_change=5,
+        minimal_change_percent=30,
+        minimal_change_source="Ostelo et al. 2008",
+        change_kind="mic",
+        answers=(QuestionnaireAnswer("rmdq-01", "I stay at home most of the time.", 1, "yes"),),
+    )
+    later = replace(
+        rmdq,
+        taken_at=datetime.combine(start + timedelta(days=days - 1), time(10), tzinfo=UTC),
+        score=8,
+        baseline=False,
+        meets=True,
+        answers=(QuestionnaireAnswer("rmdq-01", "I stay at home most of the time.", 0, "no"),),
+    )
+    start_back = QuestionnaireResult(
+        questionnaire_id="start-back",
+        title="Keele STarT Back Screening Tool",
+        short_title="STarT Back",
+        taken_at=datetime.combine(start, time(10, 5), tzinfo=UTC),
+        score=5,
+        score_min=0,
+        score_max=9,
+        better="lower",
+        baseline_score=5,
+        baseline=True,
+        change_kind="none_published",
+        band="medium risk",
+        loinc_panel="91349-1",
+        loinc_score="91351-7",
+        answers=(
+            QuestionnaireAnswer(
+                "leg-pain", "My back pain has spread down my leg(s).", 1, "agree", loinc="91340-0"
+            ),
+        ),
+    )
+    return (rmdq, start_back, later)
+
+
 def make_report(
     days: int = 28,
     *,
@@ -127,6 +182,7 @@ def make_report(
     per_day: int = 3,
     seed: int = 7,
     motion: bool = False,
+    questionnaires: bool = False,
     generated: datetime | None = None,
 ) -> ProgressReport:
     """``days`` of improving pain, ``per_day`` sessions a day (some skipped), a stop on day 3."""
@@ -170,6 +226,7 @@ def make_report(
         sessions=tuple(sessions),
         diary=tuple(entries),
         motion=tuple(moves),
+        questionnaires=questionnaire_results(start, days) if questionnaires else (),
         safety=(
             SafetyEvent(
                 at=datetime.combine(start + timedelta(days=2), time(8, 1), tzinfo=UTC),

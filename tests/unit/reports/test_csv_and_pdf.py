@@ -13,9 +13,16 @@ from dataclasses import replace
 import pytest
 
 from nerveglide.reports.csv import FILES, csv_text, csv_zip, readme
-from nerveglide.reports.model import ProgressReport, QuestionnaireResult
+from nerveglide.reports.model import ProgressReport
 from nerveglide.reports.pdf import render_pdf
-from nerveglide.reports.plots import ADHERENCE_TITLE, NO_CAMERA, PAIN_TITLE, REACH_TITLE
+from nerveglide.reports.plots import (
+    ADHERENCE_TITLE,
+    NO_CAMERA,
+    NO_QUESTIONNAIRES,
+    PAIN_TITLE,
+    QUESTIONNAIRE_TITLE,
+    REACH_TITLE,
+)
 from tests.unit.reports.factories import START, diary, make_report
 
 
@@ -66,19 +73,24 @@ def test_diary_reach_and_a_note_that_looks_like_a_formula():
     assert row["sleep_disturbed"] == "yes"
 
 
-def test_questionnaire_rows_are_ready_for_when_scores_are_included():
-    result = QuestionnaireResult(
-        questionnaire_id="rmdq",
-        title="Roland-Morris Disability Questionnaire",
-        taken_at=make_report(1).generated_at,
-        score=9,
-        baseline_score=14,
-        minimal_change=5,
-        change_kind="mic",
-    )
-    report = replace(make_report(1), questionnaires=(result,))
-    row = rows(report, "questionnaires.csv")[0]
-    assert (row["score"], row["baseline_score"], row["change"]) == ("9", "14", "-5")
+def test_questionnaire_rows_compare_with_the_baseline():
+    report = make_report(28, questionnaires=True)
+    baseline, start_back, later = rows(report, "questionnaires.csv")
+    assert (later["score"], later["baseline_score"], later["change"]) == ("8", "14", "-6")
+    assert (later["minimal_change"], later["minimal_change_percent"]) == ("5", "30")
+    assert later["minimal_change_source"] == "Ostelo et al. 2008"
+    assert (later["meets"], later["baseline"], baseline["baseline"]) == ("yes", "no", "yes")
+    assert later["date"] == "2025-03-30"
+    assert baseline["meets"] == ""  # the baseline itself is compared with nothing
+    assert (start_back["band"], start_back["loinc_panel"]) == ("medium risk", "91349-1")
+    assert start_back["change_kind"] == "none_published"
+    answers = rows(report, "questionnaire_answers.csv")
+    assert [(a["questionnaire_id"], a["item"], a["answer_code"], a["value"]) for a in answers] == [
+        ("roland-morris", "rmdq-01", "yes", "1"),
+        ("start-back", "leg-pain", "agree", "1"),
+        ("roland-morris", "rmdq-01", "no", "0"),
+    ]
+    assert answers[1]["loinc"] == "91340-0"
 
 
 def test_the_zip_holds_the_readme_and_every_file_and_is_reproducible():
@@ -109,11 +121,25 @@ def test_the_pdf_has_the_period_the_numbers_and_the_plot_titles(tmp_path):
     assert "Period: 03 Mar 2025 to 30 Mar 2025 (28 days" in text
     assert f"Completed sessions: {summary.towards_target} of the {summary.expected}" in text
     assert f"Sessions recorded: {summary.sessions}" in text
-    for title in (PAIN_TITLE, ADHERENCE_TITLE, REACH_TITLE, NO_CAMERA):
+    for title in (PAIN_TITLE, ADHERENCE_TITLE, REACH_TITLE, NO_CAMERA, NO_QUESTIONNAIRES):
         assert title in text
-    assert "Questionnaire results are not in this report yet" in text
+    assert "No questionnaire was answered in this period." in text
     assert "Week by week" in text
     assert "left calf" in text  # the stop event
+
+
+def test_the_pdf_has_the_questionnaires_against_their_minimal_change(tmp_path):
+    report = make_report(28, questionnaires=True)
+    text = _pdf_text(render_pdf(report), tmp_path)
+    table = text[text.index("Questionnaires") :]
+    lines = [" ".join(line.split()) for line in table.splitlines()]
+    assert "RMDQ 30 Mar 2025 8 14 -6 5 points or 30% of reaches it" in lines
+    assert "RMDQ 03 Mar 2025 14 14 +0 5 points or 30% of baseline" in lines
+    assert "STarT Back (medium 03 Mar 2025 5 5 +0 none published baseline" in lines
+    assert "none published" in text
+    assert "RMDQ: Ostelo et al. 2008" in text
+    assert QUESTIONNAIRE_TITLE in text
+    assert "RMDQ (lower is better)" in text  # the plot's panel
 
 
 def test_a_year_fits_in_a_few_pages(tmp_path):

@@ -14,7 +14,9 @@ from nerveglide.reports.plots import (
     ADHERENCE_TITLE,
     MOTION_TITLE,
     NO_CAMERA,
+    NO_QUESTIONNAIRES,
     PAIN_TITLE,
+    QUESTIONNAIRE_TITLE,
     REACH_TITLE,
     plot_figure,
     plot_svg,
@@ -29,7 +31,7 @@ XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 
 @pytest.fixture(scope="module")
 def report():
-    return make_report(28, motion=True)
+    return make_report(28, motion=True, questionnaires=True)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +45,19 @@ def test_every_plot_has_its_title(report):
         ADHERENCE_TITLE,
         MOTION_TITLE,
         REACH_TITLE,
+        QUESTIONNAIRE_TITLE,
     ]
+
+
+def test_questionnaires_draw_one_panel_each_with_baseline_and_minimal_change(svgs):
+    svg = svgs["questionnaires"]
+    assert "RMDQ (lower is better)" in svg
+    assert "STarT Back (lower is better)" in svg
+    assert "Change that matters" in svg
+    assert "Ostelo et al. 2008" in svg
+    empty = make_report(7)
+    plot = next(p for p in plots(empty) if p.key == "questionnaires")
+    assert (plot.draw, plot.empty) == (None, NO_QUESTIONNAIRES)
 
 
 def test_range_of_motion_is_not_drawn_without_camera_sessions():
@@ -56,7 +70,7 @@ def test_range_of_motion_is_not_drawn_without_camera_sessions():
         assert plot_figure(motion, report) is None
 
 
-@pytest.mark.parametrize("key", ["pain", "adherence", "motion", "reach"])
+@pytest.mark.parametrize("key", ["pain", "adherence", "motion", "reach", "questionnaires"])
 def test_svg_has_no_inline_style_and_names_itself(svgs, key):
     text = svgs[key]
     assert "style=" not in text

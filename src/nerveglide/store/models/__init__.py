@@ -21,6 +21,11 @@ from nerveglide.store.models.questionnaire import (
     QuestionnaireResponseRow,
     QuestionnaireScheduleRow,
 )
+from nerveglide.store.models.reminders import (
+    CalendarFeedRow,
+    ReminderRow,
+    ReminderSettingRow,
+)
 from nerveglide.store.models.safety import (
     SafetyClearanceRow,
     SafetySettingRow,
@@ -35,6 +40,7 @@ __all__ = [
     "AlertRow",
     "AuditEventRow",
     "AuthSessionRow",
+    "CalendarFeedRow",
     "ClinicianNoteRow",
     "ContentRelease",
     "DiaryEntryRow",
@@ -44,6 +50,8 @@ __all__ = [
     "ProgramRow",
     "QuestionnaireResponseRow",
     "QuestionnaireScheduleRow",
+    "ReminderRow",
+    "ReminderSettingRow",
     "SafetyClearanceRow",
     "SafetySettingRow",
     "SafetyVerdictRow",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nerveglide.store.models.exercise_session import (
@@ -37,6 +39,15 @@ class SessionRepository:
             .limit(1)
         )
         return self.session.scalars(statement).first()
+
+    def completed_between(self, start: datetime, end: datetime) -> int:
+        """How many sessions started in ``[start, end)`` were completed."""
+        statement = select(func.count(ExerciseSessionRow.id)).where(
+            ExerciseSessionRow.status == "completed",
+            ExerciseSessionRow.started_at >= start,
+            ExerciseSessionRow.started_at < end,
+        )
+        return int(self.session.scalar(statement) or 0)
 
     def history(self, limit: int = 100) -> list[ExerciseSessionRow]:
         statement = (

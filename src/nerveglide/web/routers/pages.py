@@ -2,21 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from nerveglide.errors import NotFound
+from nerveglide.services.reminders import home_status
 from nerveglide.web import views
-from nerveglide.web.deps import LibraryDep
+from nerveglide.web.deps import LibraryDep, OptionalUoWDep, RulesDep, SettingsDep
 from nerveglide.web.templating import templates
 
 router = APIRouter()
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, library: LibraryDep) -> HTMLResponse:
-    return templates.TemplateResponse(request, "home.html", {"library": library, "page": "home"})
+def home(
+    request: Request,
+    library: LibraryDep,
+    uow: OptionalUoWDep,
+    rules: RulesDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    now = datetime.now(UTC)
+    # The session-due line is about a logged-in patient; anyone else sees the home page.
+    due = home_status(uow, rules, settings.timezone, now) if uow is not None else None
+    zone = ZoneInfo(settings.timezone)
+    context = {
+        "library": library,
+        "page": "home",
+        "due": due,
+        "due_since": due.due_since.astimezone(zone) if due and due.due_since else None,
+        "next_at": due.next_at.astimezone(zone) if due and due.next_at else None,
+        "today": now.astimezone(zone).date(),
+    }
+    return templates.TemplateResponse(request, "home.html", context)
 
 
 @router.get("/about", response_class=HTMLResponse)

@@ -20,7 +20,7 @@ from nerveglide.services.reports import (
     gather_report,
     parse_period,
 )
-from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep, UoWDep
+from nerveglide.web.deps import LibraryDep, QuestionnairesDep, RulesDep, SettingsDep, UoWDep
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -60,6 +60,7 @@ def progress_page(
     rules: RulesDep,
     uow: UoWDep,
     settings: SettingsDep,
+    questionnaires: QuestionnairesDep,
     start: str | None = None,
     end: str | None = None,
 ) -> HTMLResponse:
@@ -74,7 +75,13 @@ def progress_page(
         context |= {"report": None, "period": fallback}
         return templates.TemplateResponse(request, "progress.html", context, status_code=422)
     report = gather_report(
-        uow, period, timezone=settings.timezone, now=now, library=library, rules=rules
+        uow,
+        period,
+        timezone=settings.timezone,
+        now=now,
+        library=library,
+        rules=rules,
+        questionnaires=questionnaires,
     )
     shown = []
     for plot in plots(report):
@@ -100,6 +107,7 @@ def progress_download(
     rules: RulesDep,
     uow: UoWDep,
     settings: SettingsDep,
+    questionnaires: QuestionnairesDep,
     start: str | None = None,
     end: str | None = None,
 ) -> Response:
@@ -109,7 +117,14 @@ def progress_download(
     now = datetime.now(UTC)
     period = _period(start, end, settings.today(now))
     made = export(
-        uow, kind, period, timezone=settings.timezone, now=now, library=library, rules=rules
+        uow,
+        kind,
+        period,
+        timezone=settings.timezone,
+        now=now,
+        library=library,
+        rules=rules,
+        questionnaires=questionnaires,
     )
     return Response(
         made.content,

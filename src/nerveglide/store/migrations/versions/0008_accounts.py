@@ -1,7 +1,7 @@
 """accounts, sessions, tokens, audit log; every clinical row belongs to a patient
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-23
 
 A database from before accounts may hold one person's data. If any clinical table has
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -37,6 +37,9 @@ OWNED_TABLES = (
     "diary_entry",
     "questionnaire_response",
     "questionnaire_schedule",
+    "reminder_setting",
+    "calendar_feed",
+    "reminder",
 )
 #: Tables whose primary key was one name per installation; now one per patient.
 KEYED_BY_NAME = {"safety_setting": "name", "questionnaire_schedule": "questionnaire_id"}
@@ -271,6 +274,11 @@ def upgrade() -> None:
                 batch_op.create_primary_key(f"pk_{table}", ["patient_id", KEYED_BY_NAME[table]])
             else:
                 batch_op.create_index(op.f(f"ix_{table}_patient_id"), ["patient_id"])
+            if table == "reminder":  # one reminder per patient and time, not per time
+                batch_op.drop_constraint("uq_reminder_channel_due_at", type_="unique")
+                batch_op.create_unique_constraint(
+                    "uq_reminder_patient_due_at", ["patient_id", "channel", "due_at"]
+                )
 
     with op.batch_alter_table("program") as batch_op:
         batch_op.add_column(sa.Column("prescribed_by", sa.Integer(), nullable=True))
@@ -296,7 +304,19 @@ def downgrade() -> None:
                     f"DELETE FROM {table} WHERE patient_id <> (SELECT MIN(patient_id) FROM {table})"
                 )
             )
+        if table == "reminder":  # one reminder per time again: keep the lowest patient's
+            op.execute(
+                sa.text(
+                    "DELETE FROM reminder WHERE patient_id <> "
+                    "(SELECT MIN(patient_id) FROM reminder)"
+                )
+            )
         with op.batch_alter_table(table) as batch_op:
+            if table == "reminder":
+                batch_op.drop_constraint("uq_reminder_patient_due_at", type_="unique")
+                batch_op.create_unique_constraint(
+                    "uq_reminder_channel_due_at", ["channel", "due_at"]
+                )
             batch_op.drop_constraint(op.f(f"fk_{table}_patient_id_account"), type_="foreignkey")
             if table in KEYED_BY_NAME:
                 batch_op.drop_constraint(f"pk_{table}", type_="primary")
