@@ -121,8 +121,10 @@ def world(app: App) -> Iterator[dict[str, Any]]:
             "note": NOTE,
         }
         assert own.put(f"/api/diary/{today}", json=entry).is_success
+        assert own.post("/reminders/feeds").status_code == 201
         engine = make_engine(url)
         with engine.begin() as connection:
+            feed = connection.execute(text("SELECT id FROM calendar_feed")).scalar_one()
             connection.execute(
                 text(
                     "INSERT INTO alert (patient_id, raised_at, kind, tier, message) "
@@ -141,6 +143,7 @@ def world(app: App) -> Iterator[dict[str, Any]]:
             "patient_id": str(owner),
             "alert_id": str(alert),
             "account_id": str(victim),
+            "feed_id": str(feed),
             "exercise_id": "seated-leg-raise",
         }
         yield {"clients": clients, "params": params, "session_id": session["id"]}
@@ -199,7 +202,9 @@ def test_the_matrix(world: dict[str, Any]):
                 if actor == "owner":
                     ok = status not in (401, 403, 500)
                 elif actor == "other_patient":
-                    has_object = any(p in route.path for p in ("{session_id}", "{analysis_id}"))
+                    has_object = any(
+                        p in route.path for p in ("{session_id}", "{analysis_id}", "{feed_id}")
+                    )
                     ok = (status == 404 if has_object else status < 500) and not _leaks(
                         response, secrets
                     )

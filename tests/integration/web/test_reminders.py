@@ -33,7 +33,8 @@ def client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
         data_dir=tmp_path, database_url=database_url, env="test", timezone=TIMEZONE,
         public_url=PUBLIC,
     )  # fmt: skip
-    with TestClient(create_app(settings)) as client:
+    # The app is behind HTTPS (PUBLIC): its cookies are Secure, so the client speaks https.
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
         logged_in_patient(client, database_url)
         program = client.put(
             "/api/program",
