@@ -100,6 +100,7 @@ from nerveglide.motion.analysis import (
     _one_rep,
     _overlap,
     _smooth_speed,
+    _uncertainty,
 )
 from nerveglide.motion.angles import (
     ANGLE_COLUMNS,
@@ -355,7 +356,9 @@ class LiveCoach:
             saved = (calibration or {}).get(track.column)
             if saved is not None:
                 track.calibration = Calibration(rest=saved["rest"], far=saved["far"])
-                track.counter = RepCounter(track.calibration)
+                track.counter = RepCounter(
+                    track.calibration, gap_deg=_uncertainty(track.column)
+                )
             if resume_after_s is not None:
                 track.last_end_s = resume_after_s
         self._frames = _Frames()
@@ -504,7 +507,7 @@ class LiveCoach:
             if found is None:
                 return []
             track.calibration = found
-            track.counter = RepCounter(found)
+            track.counter = RepCounter(found, gap_deg=_uncertainty(track.column))
             # Catch up on the frames seen while the range was unknown (a repetition is
             # usually under way: the range shows only once the person moves).
             for ti, vi in zip(t[:-1], v[:-1], strict=True):
@@ -734,7 +737,7 @@ class LiveCoach:
             spec=self.spec,
             joint=self.joint,
             leg_label=leg,
-            judge_positions=self._judge_positions(),
+            oblique_deg=self._oblique_for_angles(),
         )
         self.counts[leg] = number
         self.reps.append(rep)
@@ -880,12 +883,11 @@ class LiveCoach:
             return [ViewEvent(now, True, problem, oblique, "that's better")]
         return []
 
-    def _judge_positions(self) -> bool:
-        """Absolute angles are judged only from near side-on, as offline."""
-        if not self._oblique:
-            return True
-        oblique = self._oblique_now()
-        return oblique is None or oblique <= MAX_OBLIQUE_DEG / 2
+    def _oblique_for_angles(self) -> float:
+        """The view's obliquity now, which widens the margin on absolute angles (as
+        offline); 0 when unknown."""
+        oblique = self._oblique_now() if self._oblique else None
+        return oblique if oblique is not None else 0.0
 
 
 def stream(

@@ -161,12 +161,14 @@ class RepCounter:
         enter: float = ENTER,
         leave: float = LEAVE,
         min_duration_s: float = MIN_DURATION_S,
+        gap_deg: float | None = None,
     ) -> None:
         if not 0 < leave < enter < 1:
             raise ValueError("need 0 < leave < enter < 1")
         self.calibration = calibration
         self.enter = enter
         self.leave = leave
+        self.gap_deg = gap_deg
         self.min_duration_s = min_duration_s
         self.count = 0
         self._out = False
@@ -175,6 +177,16 @@ class RepCounter:
         self._peak_t = math.nan
         self._peak_p = -math.inf
         self._peak_v = math.nan
+
+    @property
+    def enter_now(self) -> float:
+        """The fraction that starts a repetition: :data:`ENTER`, or less when the
+        person's range is wide enough that a band of ``gap_deg`` (the joint's measurement
+        uncertainty) above the ``leave`` line already tells a movement from noise. A
+        range squeezed by an oblique view then still shows a rep stopped short."""
+        if self.gap_deg is None:
+            return self.enter
+        return min(self.enter, self.leave + self.gap_deg / abs(self.calibration.span))
 
     @property
     def moving(self) -> bool:
@@ -188,7 +200,7 @@ class RepCounter:
         if not self._out:
             if (p <= self.leave or math.isnan(self._last_rest_t)) and p <= self.leave:
                 self._last_rest_t = t
-            if p >= self.enter and not math.isnan(self._last_rest_t):
+            if p >= self.enter_now and not math.isnan(self._last_rest_t):
                 self._out = True
                 self._enter_t = t
                 self._peak_t, self._peak_p, self._peak_v = t, p, value

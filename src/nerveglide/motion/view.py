@@ -9,6 +9,7 @@ was found at all.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -119,6 +120,19 @@ def oblique_3d_deg(world: FloatArray) -> FloatArray:
         np.arctan2(np.linalg.norm(lateral[..., :2], axis=-1), np.abs(lateral[..., 2]))
     )
     return out
+
+
+def projection_error_deg(oblique: float) -> float:
+    """The most a joint angle in the body's sagittal plane can be misread in the image
+    when that plane is turned ``oblique`` degrees from the image plane.
+
+    Turning the plane shortens one of its axes by ``c = cos(oblique)``; a direction at
+    ``phi`` from the other axis is seen at ``atan(tan(phi) / c)``, off by at most
+    ``atan(1/sqrt(c)) - atan(sqrt(c))`` (at ``tan(phi) = 1/sqrt(c)``), and an angle
+    between two directions by twice that: 0 side-on, 4.5 deg at 22.5 deg, 12.9 deg at 37
+    deg, 19.8 deg at 45 deg."""
+    c = math.cos(math.radians(min(max(oblique, 0.0), 89.0)))
+    return 2 * math.degrees(math.atan(1 / math.sqrt(c)) - math.atan(math.sqrt(c)))
 
 
 def body_in_frame(xy: FloatArray, width: int, height: int) -> BoolArray:
