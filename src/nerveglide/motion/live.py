@@ -356,9 +356,7 @@ class LiveCoach:
             saved = (calibration or {}).get(track.column)
             if saved is not None:
                 track.calibration = Calibration(rest=saved["rest"], far=saved["far"])
-                track.counter = RepCounter(
-                    track.calibration, gap_deg=_uncertainty(track.column)
-                )
+                track.counter = RepCounter(track.calibration, gap_deg=_uncertainty(track.column))
             if resume_after_s is not None:
                 track.last_end_s = resume_after_s
         self._frames = _Frames()
