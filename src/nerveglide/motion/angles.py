@@ -138,9 +138,13 @@ def _unit(v: FloatArray) -> FloatArray:
     return out
 
 
+_YZX = np.array([1, 2, 0])
+_ZXY = np.array([2, 0, 1])
+
+
 def _cross(a: FloatArray, b: FloatArray) -> FloatArray:
     """Cross product of 3-vectors (last axis)."""
-    out: FloatArray = a[..., [1, 2, 0]] * b[..., [2, 0, 1]] - a[..., [2, 0, 1]] * b[..., [1, 2, 0]]
+    out: FloatArray = a[..., _YZX] * b[..., _ZXY] - a[..., _ZXY] * b[..., _YZX]
     return out
 
 

@@ -141,6 +141,9 @@ Phase = Literal["rest", "swing", "out", "hold", "return"]
 GRACE_S = 1.0
 #: The view (side-on, in frame) is judged over the last :data:`GRACE_S` this often.
 VIEW_EVERY_S = 0.25
+#: Every frame votes on the model's mirroring and the side facing the camera until the
+#: votes lead by this many frames; then the view check adds its second of frames.
+SETTLED_VOTES = 10.0
 #: Before the range is known, the calibration is tried again after this much time.
 CALIBRATE_EVERY_S = 0.5
 #: The landmarks kept for measuring repetitions: longer than any repetition (the
@@ -367,7 +370,8 @@ class LiveCoach:
         self._started = False
         self._unseen_since: dict[str, float] = {}
         self._problems: set[str] = set()
-        self._oblique: deque[tuple[float, float, float, bool]] = deque()
+        self._view: deque[tuple[float, Pose]] = deque()
+        self._oblique: float | None = None
         self._next_view_t = -math.inf
         self.reps: list[Rep] = []
         """Every repetition reported, as the offline analysis measures them."""
@@ -421,8 +425,8 @@ class LiveCoach:
             xy = pose.xy
             world = pose.world if pose.world is not None else _NO_WORLD
             vis = pose.visibility
-            self._facing += facing_votes(world[None], vis[None])
-            self._side += camera_side_votes(world[None], vis[None])
+            if abs(self._facing) < SETTLED_VOTES or abs(self._side) < SETTLED_VOTES:
+                self._vote(world[None], vis[None])
         mirror = 1.0 if self._facing >= 0 else -1.0
         sees_left = self._side >= 0
         raw, image = measure_each(
@@ -825,18 +829,26 @@ class LiveCoach:
         )
 
     def _check_view(self, now: float, pose: Pose) -> list[Event]:
-        world = pose.world if pose.world is not None else _NO_WORLD
-        a = float(oblique_deg(pose.xy, world))
-        b = float(oblique_3d_deg(world))
-        inside = bool(body_in_frame(pose.xy, pose.width, pose.height))
-        self._oblique.append((now, a, b, inside))
-        while self._oblique and self._oblique[0][0] < now - GRACE_S:
-            self._oblique.popleft()
-        if now - self._oblique[0][0] < GRACE_S * 0.9 or now < self._next_view_t:
+        self._view.append((now, pose))
+        while self._view and self._view[0][0] < now - GRACE_S:
+            self._view.popleft()
+        if now - self._view[0][0] < GRACE_S * 0.9 or now < self._next_view_t:
             return []  # not a second of frames yet, or checked a moment ago
         self._next_view_t = now + VIEW_EVERY_S
-        oblique = self._oblique_now()
-        in_frame = float(np.mean([o[3] for o in self._oblique]))
+        # The last second at once (a few numpy calls for all its frames).
+        poses = [p for _, p in self._view]
+        xy = np.stack([p.xy for p in poses])
+        world = np.stack([p.world if p.world is not None else _NO_WORLD for p in poses])
+        vis = np.stack([p.visibility for p in poses])
+        self._vote(world, vis)
+        medians = [
+            float(np.median(x[np.isfinite(x)]))
+            for x in (oblique_deg(xy, world), oblique_3d_deg(world))
+            if np.isfinite(x).any()
+        ]
+        oblique = float(np.mean(medians)) if medians else None
+        self._oblique = oblique
+        in_frame = float(np.mean(body_in_frame(xy, pose.width, pose.height)))
         events: list[Event] = []
         events.extend(
             self._flag(
@@ -858,11 +870,10 @@ class LiveCoach:
         )
         return events
 
-    def _oblique_now(self) -> float | None:
-        a = np.array([o[1] for o in self._oblique])
-        b = np.array([o[2] for o in self._oblique])
-        medians = [float(np.median(x[np.isfinite(x)])) for x in (a, b) if np.isfinite(x).any()]
-        return float(np.mean(medians)) if medians else None
+    def _vote(self, world: FloatArray, vis: FloatArray) -> None:
+        """Add frames' votes on the model's mirroring and the side facing the camera."""
+        self._facing += facing_votes(world, vis)
+        self._side += camera_side_votes(world, vis)
 
     def _flag(
         self,
@@ -884,8 +895,7 @@ class LiveCoach:
     def _oblique_for_angles(self) -> float:
         """The view's obliquity now, which widens the margin on absolute angles (as
         offline); 0 when unknown."""
-        oblique = self._oblique_now() if self._oblique else None
-        return oblique if oblique is not None else 0.0
+        return self._oblique if self._oblique is not None else 0.0
 
 
 def stream(
