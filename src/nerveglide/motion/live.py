@@ -381,6 +381,7 @@ class LiveCoach:
     def snapshot(self) -> dict[str, Any]:
         """What a new coach needs to carry on after a reconnect (JSON-serialisable):
         the counts per leg, each track's calibration, and the time of the last end."""
+        ends = sorted(tr.last_end_s for tr in self._tracks if math.isfinite(tr.last_end_s))
         return {
             "counted": dict(self.counts),
             "calibration": {
@@ -388,7 +389,7 @@ class LiveCoach:
                 for tr in self._tracks
                 if tr.calibration is not None
             },
-            "resume_after_s": max((tr.last_end_s for tr in self._tracks), default=None),
+            "resume_after_s": ends[-1] if ends else None,
         }
 
     def feed(self, pose: Pose | None, t: float | None = None) -> list[Event]:
@@ -512,11 +513,13 @@ class LiveCoach:
             track.counter = RepCounter(found, gap_deg=_uncertainty(track.column))
             # Catch up on the frames seen while the range was unknown (a repetition is
             # usually under way: the range shows only once the person moves).
+            events: list[Event] = [self._calibration_event(track, now, "calibrated")]
             for ti, vi in zip(t[:-1], v[:-1], strict=True):
                 seg = track.counter.feed(float(ti), float(vi))
                 if seg is not None:
                     track.pending = (seg, now)
-            return [self._calibration_event(track, now, "calibrated")]
+                    events.extend(self._pair(track, now))
+            return events
         if found is None:
             return []
         old = track.calibration

@@ -143,7 +143,7 @@ def test_every_event_is_json_with_its_type():
     events = live(clip.landmarks(), GlideSpec.of(clip.exercise))
     kinds = set()
     for e in events:
-        data = json.loads(json.dumps(e.to_dict()))
+        data = json.loads(json.dumps(e.to_dict(), allow_nan=False))
         assert data["type"] == e.type
         assert data["t"] == e.t
         kinds.add(e.type)
@@ -167,7 +167,7 @@ def test_a_reconnect_resumes_the_count_without_counting_twice():
     before = reps_of(replay(first, poses[:cut]))
     saved = first.snapshot()
     assert saved["counted"] == {"left": 2}
-    json.dumps(saved)
+    json.dumps(saved, allow_nan=False)
     # ... and the same stream (the page's clock) goes on with a new coach; the frames
     # sent again after the reconnect (a resend of the last second) count nothing twice
     resumed = LiveCoach(spec=spec, **saved)
@@ -179,6 +179,12 @@ def test_a_reconnect_resumes_the_count_without_counting_twice():
 def test_a_new_coach_given_only_the_counts_goes_on_numbering():
     clip = Clip(glide("seated-leg-raise"), reps=2, noise_px=1)
     coach = LiveCoach(spec=GlideSpec.of(clip.exercise), counted={"left": 5})
+    # a snapshot before anything was counted is plain JSON too
+    assert json.loads(json.dumps(coach.snapshot(), allow_nan=False)) == {
+        "counted": {"left": 5},
+        "calibration": {},
+        "resume_after_s": None,
+    }
     reps = reps_of(replay(coach, stream(clip.landmarks())))
     assert [r.rep for r in reps] == [6, 7]
 
