@@ -23,8 +23,10 @@ from nerveglide.motion.angles import (
     ANGLE_COLUMNS,
     CLEAR_VISIBILITY,
     COLUMN,
+    DEFAULT_SOURCE,
+    IMAGE_ONLY,
     facing_sign,
-    measure,
+    measure_each,
     visible,
 )
 from nerveglide.motion.errors import (
@@ -48,7 +50,13 @@ from nerveglide.motion.reps import (
     count_reps,
 )
 from nerveglide.motion.spec import LEG_JOINTS, MOVEMENT_JOINT, GlideSpec, Movement
-from nerveglide.motion.view import MAX_OBLIQUE_DEG, ViewReport, assess, camera_side
+from nerveglide.motion.view import (
+    MAX_OBLIQUE_DEG,
+    ViewReport,
+    assess,
+    camera_side,
+    projection_error_deg,
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -168,14 +176,13 @@ def angle_series(lm: Landmarks) -> Series:
         if lm.found.any()
         else True
     )
-    raw = measure(lm.xy, lm.world, lm.visibility, mirror=mirror, camera_sees_left=sees_left)
-    image = measure(
+    raw, image = measure_each(
         lm.xy,
         lm.world,
         lm.visibility,
         mirror=mirror,
         camera_sees_left=sees_left,
-        source=dict.fromkeys(ANGLE_COLUMNS, "image"),
+        sources=(DEFAULT_SOURCE, IMAGE_ONLY),
     )
     return Series(
         t=lm.t,
@@ -270,12 +277,15 @@ class Analysis:
 
 
 def _smooth_speed(t: FloatArray, x: FloatArray) -> FloatArray:
-    """|dx/dt| over :data:`SPEED_WINDOW_S`, NaN where unknown."""
+    """|dx/dt| over :data:`SPEED_WINDOW_S`, or over four frame intervals when frames
+    come slower than that allows (a browser camera at 5 to 10 fps): a difference over one
+    or two frames is mostly the model's jitter. NaN where unknown."""
     n = len(x)
     out = np.full(n, np.nan)
     if n < 3:
         return out
-    half = SPEED_WINDOW_S / 2
+    step = float(np.median(np.diff(t)))
+    half = max(SPEED_WINDOW_S, 4 * step) / 2
     lo = np.searchsorted(t, t - half, side="left")
     hi = np.searchsorted(t, t + half, side="right") - 1
     lo = np.minimum(lo, np.arange(n))
@@ -344,9 +354,14 @@ def _count(
     cal = calibrate(series.t, values, direction=direction)
     if cal is None:
         return None
-    segments = count_reps(series.t, values, cal)
+    segments = count_reps(series.t, values, cal, gap_deg=_uncertainty(column))
     kept = [s for s in segments if _in_place(lm, s)]
     return _LegCount(leg, column, cal, kept, len(segments) - len(kept))
+
+
+def _uncertainty(column: str) -> float:
+    """The measurement uncertainty of an angle column's joint."""
+    return UNCERTAINTY_DEG[column.removesuffix("_left").removesuffix("_right")]
 
 
 def _overlap(a: RepSegment, b: RepSegment) -> float:
@@ -473,15 +488,10 @@ def analyse(
             f"{'glide' if spec else 'joint'}, that the clip holds the whole set, and {FILM_HINT}"
         )
 
-    # Absolute angles are compared with the glide's sourced positions only from near
-    # side-on; further round, projection errs more than the cited uncertainty.
-    judge = view.oblique_deg <= MAX_OBLIQUE_DEG / 2
-    if spec is not None and spec.sourced and not judge:
-        warnings.append(
-            "the start and stretch positions were not checked against the glide's angles: "
-            "the view is too far from side-on for absolute angles"
-        )
-    reps = _measure_reps(lm, series, chosen, spec, joint, judge)
+    # Absolute angles are compared with the glide's sourced positions with a margin that
+    # grows with the view's obliquity (what projection can do to an angle).
+    oblique = view.oblique_deg if math.isfinite(view.oblique_deg) else 0.0
+    reps = _measure_reps(lm, series, chosen, spec, joint, oblique)
     if (
         spec is not None
         and spec.counter_swing
@@ -544,7 +554,7 @@ def _measure_reps(
     chosen: list[_LegCount],
     spec: GlideSpec | None,
     joint: str,
-    judge_positions: bool = True,
+    oblique_deg: float = 0.0,
 ) -> list[Rep]:
     t = series.t
     both = spec is None and len(chosen) == 2 and _bilateral(chosen[0], chosen[1])
@@ -596,7 +606,7 @@ def _measure_reps(
             spec=spec,
             joint=joint,
             leg_label="both" if both else (c.leg or "none"),
-            judge_positions=judge_positions,
+            oblique_deg=oblique_deg,
         )
         reps.append(rep)
         previous_end[c.column] = rep.end_s
@@ -671,7 +681,7 @@ def _one_rep(
     spec: GlideSpec | None,
     joint: str,
     leg_label: RepLeg,
-    judge_positions: bool = True,
+    oblique_deg: float = 0.0,
 ) -> Rep:
     t = series.t
     cal = count.calibration
@@ -762,7 +772,7 @@ def _one_rep(
                 progress=float(pr[ipk]),
                 rest=cal.rest,
                 measures=measures,
-                judge_positions=judge_positions,
+                oblique_deg=oblique_deg,
             )
         )
     # Forcing: a velocity spike against the person's own usual speed, or an overshoot
@@ -812,12 +822,14 @@ def _one_rep(
                     t=arrive,
                 )
             )
+    # The hold's two ends are each known to a frame.
+    hold_resolution = 2 / (lm.fps or 30.0)
     if (
         spec is not None
         and spec.has_hold
         and spec.hold_s is not None
         and complete
-        and hold < spec.hold_s
+        and hold + hold_resolution < spec.hold_s
     ):
         hold_step = next((s for s in spec.steps if s.endswith(".step.hold")), None)
         cues.append(
@@ -903,7 +915,7 @@ def _glide_cues(
     progress: float,
     rest: float,
     measures: dict[str, float | None],
-    judge_positions: bool = True,
+    oblique_deg: float = 0.0,
 ) -> list[Cue]:
     t = series.t
     cues: list[Cue] = []
@@ -972,7 +984,7 @@ def _glide_cues(
     if m.sum() > 3 and np.std(neck[m]) > 0 and np.std(knee[m]) > 0:
         measures["neck_knee_correlation"] = float(np.corrcoef(neck[m], knee[m])[0, 1])
     # Sourced angles: the real targets of the glide's start and stretch positions.
-    for target in spec.sourced if judge_positions else ():
+    for target in spec.sourced:
         side = _other(leg) if target.other_leg else leg
         name = _column(target.joint, side)
         column = series.column(name)
@@ -997,7 +1009,7 @@ def _glide_cues(
             )
         key = f"{name}_vs_{target.deg:g}_deg"
         measures[key] = measured
-        margin = 3 * UNCERTAINTY_DEG[target.joint]
+        margin = 3 * UNCERTAINTY_DEG[target.joint] + projection_error_deg(oblique_deg)
         if measured is None or abs(measured - target.deg) <= margin:
             continue
         if target.step in {c.items[0] for c in cues}:

@@ -85,6 +85,7 @@ def calibrate(
     values: FloatArray,
     *,
     direction: int = 0,
+    rest_from_start: bool = False,
 ) -> Calibration | None:
     """The rest level and end of range of a joint in a clip, or ``None`` when it moves
     through less than :data:`MIN_RANGE_DEG`.
@@ -95,7 +96,9 @@ def calibrate(
 
     ``rest`` is the level of the first still stretch of the clip (people start from the
     start position), unless that lies nearer the far end than the other extreme, when it
-    is the extreme opposite the far end.
+    is the extreme opposite the far end (a clip that starts mid-movement). With
+    ``rest_from_start`` (a live stream, which sees the start) it is always the first
+    still stretch's level, and the far end must lie in ``direction`` from it.
     """
     ok = np.isfinite(values)
     if ok.sum() < 3:
@@ -116,15 +119,15 @@ def calibrate(
         rest = float(v[0])
     if direction > 0:
         far = high
-        if rest - low > high - rest:
+        if rest - low > high - rest and not rest_from_start:
             rest = low
     elif direction < 0:
         far = low
-        if high - rest > rest - low:
+        if high - rest > rest - low and not rest_from_start:
             rest = high
     else:
         far = high if high - rest >= rest - low else low
-    if abs(far - rest) < MIN_RANGE_DEG:
+    if abs(far - rest) < MIN_RANGE_DEG or (rest_from_start and (far - rest) * direction < 0):
         return None
     return Calibration(rest=rest, far=far)
 
@@ -158,12 +161,14 @@ class RepCounter:
         enter: float = ENTER,
         leave: float = LEAVE,
         min_duration_s: float = MIN_DURATION_S,
+        gap_deg: float | None = None,
     ) -> None:
         if not 0 < leave < enter < 1:
             raise ValueError("need 0 < leave < enter < 1")
         self.calibration = calibration
         self.enter = enter
         self.leave = leave
+        self.gap_deg = gap_deg
         self.min_duration_s = min_duration_s
         self.count = 0
         self._out = False
@@ -172,6 +177,16 @@ class RepCounter:
         self._peak_t = math.nan
         self._peak_p = -math.inf
         self._peak_v = math.nan
+
+    @property
+    def enter_now(self) -> float:
+        """The fraction that starts a repetition: :data:`ENTER`, or less when the
+        person's range is wide enough that a band of ``gap_deg`` (the joint's measurement
+        uncertainty) above the ``leave`` line already tells a movement from noise. A
+        range squeezed by an oblique view then still shows a rep stopped short."""
+        if self.gap_deg is None:
+            return self.enter
+        return min(self.enter, self.leave + self.gap_deg / abs(self.calibration.span))
 
     @property
     def moving(self) -> bool:
@@ -185,7 +200,7 @@ class RepCounter:
         if not self._out:
             if (p <= self.leave or math.isnan(self._last_rest_t)) and p <= self.leave:
                 self._last_rest_t = t
-            if p >= self.enter and not math.isnan(self._last_rest_t):
+            if p >= self.enter_now and not math.isnan(self._last_rest_t):
                 self._out = True
                 self._enter_t = t
                 self._peak_t, self._peak_p, self._peak_v = t, p, value
