@@ -71,7 +71,8 @@ def seed_questionnaire_series(factory: SessionFactory, *, start: date, days: int
     28 days (the default interval), the disability easing over the year."""
     by_id = {q.id: q for q in load_questionnaires()}
     count = 0
-    with SqlAlchemyUnitOfWork(factory) as uow:
+    patient_id = cli_patient(factory, None, datetime.now(UTC)).id  # the patient seed() filled
+    with SqlAlchemyUnitOfWork(factory, patient_id=patient_id) as uow:
         for n, offset in enumerate(range(0, days, 28)):
             at = datetime.combine(start + timedelta(days=offset), day_time(10), tzinfo=UTC)
             ticks = max(0, 14 - n)

@@ -188,7 +188,8 @@ def seed_questionnaires(session_factory: SessionFactory, *, start: date, days: i
 
     by_id = {q.id: q for q in load_questionnaires()}
     rmdq = by_id["roland-morris"]
-    with SqlAlchemyUnitOfWork(session_factory) as uow:
+    patient_id = cli_patient(session_factory, None, datetime.now(UTC)).id  # the only patient
+    with SqlAlchemyUnitOfWork(session_factory, patient_id=patient_id) as uow:
         for offset, ticks in ((-7, 12), (0, 10), (days - 1, 6)):
             at = datetime.combine(start + timedelta(days=offset), time(10), tzinfo=UTC)
             answers = {f"q{n}": "yes" for n in range(1, ticks + 1)}
