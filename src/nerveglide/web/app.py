@@ -31,6 +31,7 @@ from nerveglide.web.routers import (
     analysis,
     api,
     diary,
+    live,
     pages,
     program,
     questionnaires,
@@ -38,6 +39,7 @@ from nerveglide.web.routers import (
     safety,
     sessions,
 )
+from nerveglide.web.routers.sessions import POSE_ASSETS_ROUTE
 from nerveglide.web.templating import STATIC_DIR, templates
 
 # Every asset is served by the app itself; nothing may load from anywhere else.
@@ -89,6 +91,22 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.state.rules = default_rules()
     app.state.questionnaires = load_questionnaires()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    pose_assets = settings.effective_pose_assets_dir
+    if (pose_assets / "pose.js").is_file():
+        app.mount(POSE_ASSETS_ROUTE, StaticFiles(directory=pose_assets), name="pose-assets")
+    else:
+
+        @app.get(POSE_ASSETS_ROUTE + "/{path:path}", include_in_schema=False)
+        def pose_assets_missing(path: str) -> JSONResponse:
+            return JSONResponse(
+                {
+                    "error": 404,
+                    "detail": f"The pose runtime is not installed in {pose_assets}: run `npm ci` "
+                    "(or set NERVEGLIDE_POSE_ASSETS_DIR).",
+                },
+                status_code=404,
+            )
+
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(program.router)
@@ -98,6 +116,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(reports.router)
     app.include_router(analysis.router)
     app.include_router(questionnaires.router)
+    app.include_router(live.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

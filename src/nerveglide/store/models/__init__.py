@@ -7,6 +7,7 @@ from nerveglide.store.models.exercise_session import (
     SessionRepetitionRow,
     StopEventRow,
 )
+from nerveglide.store.models.live import LiveCoachRow, SessionRecordingRow
 from nerveglide.store.models.program import ProgramGlideRow, ProgramRow
 from nerveglide.store.models.questionnaire import (
     QuestionnaireResponseRow,
@@ -24,6 +25,7 @@ __all__ = [
     "ContentRelease",
     "DiaryEntryRow",
     "ExerciseSessionRow",
+    "LiveCoachRow",
     "ProgramGlideRow",
     "ProgramRow",
     "QuestionnaireResponseRow",
@@ -33,6 +35,7 @@ __all__ = [
     "SafetyVerdictRow",
     "ScreeningAnswerRow",
     "ScreeningRow",
+    "SessionRecordingRow",
     "SessionRepetitionRow",
     "StopEventRow",
 ]
