@@ -25,6 +25,7 @@ from nerveglide.content.loader import (
 from nerveglide.content.schema import Library
 from nerveglide.errors import InvalidInput, NerveglideError, NotFound, NotPermitted
 from nerveglide.services.content_release import record_content_release
+from nerveglide.services.recordings import RecordingTooLarge
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
 from nerveglide.web.routers import (
@@ -50,6 +51,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 _STATUS: dict[type[NerveglideError], int] = {
+    RecordingTooLarge: 413,
     NotFound: 404,
     NotPermitted: 403,
     InvalidInput: 422,
