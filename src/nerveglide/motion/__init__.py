@@ -5,8 +5,9 @@ Core (numpy only): :mod:`~nerveglide.motion.pose` (the vendor-neutral :class:`Po
 :mod:`~nerveglide.motion.angles`, :mod:`~nerveglide.motion.filters`,
 :mod:`~nerveglide.motion.view`, :mod:`~nerveglide.motion.reps`,
 :mod:`~nerveglide.motion.spec` (what a glide's reference motion asks for),
-:mod:`~nerveglide.motion.analysis`, :mod:`~nerveglide.motion.pipeline` and
-:mod:`~nerveglide.motion.report`. Adapters, importing their vendor library only when
+:mod:`~nerveglide.motion.analysis`, :mod:`~nerveglide.motion.pipeline`,
+:mod:`~nerveglide.motion.report` and :mod:`~nerveglide.motion.live` (the same analysis one
+pose at a time, for the live camera). Adapters, importing their vendor library only when
 used: :mod:`~nerveglide.motion.video` (OpenCV, ffmpeg),
 :mod:`~nerveglide.motion.mediapipe_runner` (MediaPipe BlazePose) and
 :mod:`~nerveglide.motion.plot` (matplotlib).
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from nerveglide.motion.analysis import Analysis, Cue, Landmarks, PhaseSpeed, Rep, analyse
 from nerveglide.motion.errors import UnusableClip
+from nerveglide.motion.live import LiveCoach
 from nerveglide.motion.pipeline import Tracker
 from nerveglide.motion.pose import Landmark, Pose
 from nerveglide.motion.reps import Calibration, RepCounter, RepSegment
@@ -35,6 +37,7 @@ __all__ = [
     "GlideSpec",
     "Landmark",
     "Landmarks",
+    "LiveCoach",
     "PhaseSpeed",
     "Pose",
     "PoseSource",

@@ -23,8 +23,10 @@ from nerveglide.motion.angles import (
     ANGLE_COLUMNS,
     CLEAR_VISIBILITY,
     COLUMN,
+    DEFAULT_SOURCE,
+    IMAGE_ONLY,
     facing_sign,
-    measure,
+    measure_each,
     visible,
 )
 from nerveglide.motion.errors import (
@@ -168,14 +170,13 @@ def angle_series(lm: Landmarks) -> Series:
         if lm.found.any()
         else True
     )
-    raw = measure(lm.xy, lm.world, lm.visibility, mirror=mirror, camera_sees_left=sees_left)
-    image = measure(
+    raw, image = measure_each(
         lm.xy,
         lm.world,
         lm.visibility,
         mirror=mirror,
         camera_sees_left=sees_left,
-        source=dict.fromkeys(ANGLE_COLUMNS, "image"),
+        sources=(DEFAULT_SOURCE, IMAGE_ONLY),
     )
     return Series(
         t=lm.t,
@@ -270,12 +271,15 @@ class Analysis:
 
 
 def _smooth_speed(t: FloatArray, x: FloatArray) -> FloatArray:
-    """|dx/dt| over :data:`SPEED_WINDOW_S`, NaN where unknown."""
+    """|dx/dt| over :data:`SPEED_WINDOW_S`, or over four frame intervals when frames
+    come slower than that allows (a browser camera at 5 to 10 fps): a difference over one
+    or two frames is mostly the model's jitter. NaN where unknown."""
     n = len(x)
     out = np.full(n, np.nan)
     if n < 3:
         return out
-    half = SPEED_WINDOW_S / 2
+    step = float(np.median(np.diff(t)))
+    half = max(SPEED_WINDOW_S, 4 * step) / 2
     lo = np.searchsorted(t, t - half, side="left")
     hi = np.searchsorted(t, t + half, side="right") - 1
     lo = np.minimum(lo, np.arange(n))
@@ -812,12 +816,14 @@ def _one_rep(
                     t=arrive,
                 )
             )
+    # The hold's two ends are each known to a frame.
+    hold_resolution = 2 / (lm.fps or 30.0)
     if (
         spec is not None
         and spec.has_hold
         and spec.hold_s is not None
         and complete
-        and hold < spec.hold_s
+        and hold + hold_resolution < spec.hold_s
     ):
         hold_step = next((s for s in spec.steps if s.endswith(".step.hold")), None)
         cues.append(

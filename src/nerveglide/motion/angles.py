@@ -35,6 +35,7 @@ against the rendered clips' true angles (see ``bench/accuracy.py``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -122,33 +123,52 @@ DEFAULT_SOURCE: dict[str, Measure] = {
 }
 
 
-def _unit(v: FloatArray) -> FloatArray:
-    norm = np.linalg.norm(v, axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: FloatArray = v / norm
-    return out
+# The helpers below are written with few numpy calls each: the live coach measures one
+# frame at a time, where numpy's per-call overhead, not the arithmetic, is the cost.
 
 
 def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
-    out: FloatArray = np.einsum("...i,...i->...", a, b)
+    out: FloatArray = (a * b).sum(axis=-1)
     return out
 
 
-def angle_between(a: FloatArray, b: FloatArray) -> FloatArray:
-    """Unsigned angle between vectors (last axis), degrees, 0..180."""
+def _unit(v: FloatArray) -> FloatArray:
+    """``v`` scaled to length 1 (NaN for a zero vector; callers silence the warning)."""
+    out: FloatArray = v / np.sqrt(_dot(v, v))[..., None]
+    return out
+
+
+def _cross(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Cross product of 3-vectors (last axis)."""
+    out: FloatArray = a[..., [1, 2, 0]] * b[..., [2, 0, 1]] - a[..., [2, 0, 1]] * b[..., [1, 2, 0]]
+    return out
+
+
+def _angle_between(a: FloatArray, b: FloatArray) -> FloatArray:
     cos = np.clip(_dot(_unit(a), _unit(b)), -1.0, 1.0)
     out: FloatArray = np.degrees(np.arccos(cos))
     return out
 
 
-def signed_angle(a: FloatArray, b: FloatArray, axis: FloatArray) -> FloatArray:
-    """Angle from ``a`` to ``b`` about ``axis`` (right-hand rule), degrees, -180..180.
-    ``a`` and ``b`` are projected onto the plane square to ``axis`` first."""
+def _signed_angle(a: FloatArray, b: FloatArray, axis: FloatArray) -> FloatArray:
     n = _unit(axis)
     a_p = a - _dot(a, n)[..., None] * n
     b_p = b - _dot(b, n)[..., None] * n
-    out: FloatArray = np.degrees(np.arctan2(_dot(np.cross(a_p, b_p), n), _dot(a_p, b_p)))
+    out: FloatArray = np.degrees(np.arctan2(_dot(_cross(a_p, b_p), n), _dot(a_p, b_p)))
     return out
+
+
+def angle_between(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Unsigned angle between vectors (last axis), degrees, 0..180."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _angle_between(a, b)
+
+
+def signed_angle(a: FloatArray, b: FloatArray, axis: FloatArray) -> FloatArray:
+    """Angle from ``a`` to ``b`` about ``axis`` (right-hand rule), degrees, -180..180.
+    ``a`` and ``b`` are projected onto the plane square to ``axis`` first."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _signed_angle(a, b, axis)
 
 
 def _as3d(points: FloatArray) -> FloatArray:
@@ -161,6 +181,11 @@ def _as3d(points: FloatArray) -> FloatArray:
 def body_axes(points: FloatArray, mirror: float = 1.0) -> tuple[FloatArray, FloatArray, FloatArray]:
     """``(up, left, forward)`` unit vectors of the body per frame, in the points' frame
     (x right, y down, z away from the camera). ``points`` is (..., 33, 3)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _body_axes(points, mirror)
+
+
+def _body_axes(points: FloatArray, mirror: float) -> tuple[FloatArray, FloatArray, FloatArray]:
     mid_hip = (points[..., L.LEFT_HIP, :] + points[..., L.RIGHT_HIP, :]) / 2
     mid_shoulder = (points[..., L.LEFT_SHOULDER, :] + points[..., L.RIGHT_SHOULDER, :]) / 2
     up = _unit(mid_shoulder - mid_hip)
@@ -169,7 +194,7 @@ def body_axes(points: FloatArray, mirror: float = 1.0) -> tuple[FloatArray, Floa
     lateral: FloatArray = hips + shoulders
     lateral = lateral - _dot(lateral, up)[..., None] * up
     left = _unit(lateral) * mirror
-    forward = _unit(np.cross(left, up))
+    forward = _unit(_cross(left, up))
     return up, left, forward
 
 
@@ -184,43 +209,62 @@ def _image_axes(
     sign = np.where(np.asarray(camera_sees_left), -1.0, 1.0)
     left = np.zeros_like(up)
     left[..., 2] = sign
-    forward = _unit(np.cross(left, up))
+    forward = _unit(_cross(left, up))
     return up, left, forward
+
+
+_LEGS = (
+    [L.LEFT_HIP, L.RIGHT_HIP],
+    [L.LEFT_KNEE, L.RIGHT_KNEE],
+    [L.LEFT_ANKLE, L.RIGHT_ANKLE],
+    [L.LEFT_HEEL, L.RIGHT_HEEL],
+    [L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX],
+)
 
 
 def _angles_from(
     p: FloatArray, up: FloatArray, left: FloatArray, forward: FloatArray
-) -> dict[str, FloatArray]:
+) -> FloatArray:
+    """The angles of :data:`ANGLE_COLUMNS`, (..., 8)."""
     vertical = np.zeros_like(up)
     vertical[..., 1] = -1.0
-    out: dict[str, FloatArray] = {}
-    for side, hip, knee, ankle, heel, toe in (
-        ("left", L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX),
-        ("right", L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX),
-    ):
-        thigh = p[..., knee, :] - p[..., hip, :]
-        shank = p[..., ankle, :] - p[..., knee, :]
-        out[f"knee_flexion_{side}"] = angle_between(thigh, shank)
-        # From "down the trunk" to the thigh: + towards forward (about -left).
-        out[f"hip_flexion_{side}"] = signed_angle(-up, thigh, -left)
-        sole = p[..., toe, :] - p[..., heel, :]
-        out[f"ankle_dorsiflexion_{side}"] = 90.0 - angle_between(-shank, sole)
+    # Both legs at once: (..., 2, 3), left then right.
+    hip, knee, ankle, heel, toe = (p[..., i, :] for i in _LEGS)
+    thigh = knee - hip
+    shank = ankle - knee
+    sole = toe - heel
+    knee_flexion = _angle_between(thigh, shank)
+    # From "down the trunk" to the thigh: + towards forward (about -left).
+    hip_flexion = _signed_angle(-up[..., None, :], thigh, -left[..., None, :])
+    ankle_dorsiflexion = 90.0 - _angle_between(-shank, sole)
     # From the vertical to the trunk line: + backwards (about -left).
-    out["trunk_lean"] = signed_angle(vertical, up, -left)
+    trunk_lean = _signed_angle(vertical, up, -left)
     ears = (p[..., L.LEFT_EAR, :] + p[..., L.RIGHT_EAR, :]) / 2
     eyes = (p[..., L.LEFT_EYE, :] + p[..., L.RIGHT_EYE, :]) / 2
     # From forward to the ear-eye line: + down towards the chest (about +left).
-    out["neck_flexion"] = signed_angle(forward, eyes - ears, left)
+    neck_flexion = _signed_angle(forward, eyes - ears, left)
+    # In ANGLE_COLUMNS order.
+    out: FloatArray = np.concatenate(
+        [
+            knee_flexion,
+            hip_flexion,
+            ankle_dorsiflexion,
+            trunk_lean[..., None],
+            neck_flexion[..., None],
+        ],
+        axis=-1,
+    )
     return out
+
+
+#: (8, 33): which landmarks each angle of :data:`ANGLE_COLUMNS` needs.
+_NEEDED = np.array([[i in NEEDS[name] for i in range(33)] for name in ANGLE_COLUMNS])
 
 
 def visible(visibility: FloatArray, min_visibility: float = MIN_VISIBILITY) -> BoolArray:
     """(..., 8): whether every landmark each angle needs is visible enough."""
-    columns = [
-        np.all(visibility[..., list(NEEDS[name])] >= min_visibility, axis=-1)
-        for name in ANGLE_COLUMNS
-    ]
-    out: BoolArray = np.stack(columns, axis=-1)
+    seen = np.asarray(visibility)[..., None, :] >= min_visibility
+    out: BoolArray = np.all(seen | ~_NEEDED, axis=-1)
     return out
 
 
@@ -235,40 +279,71 @@ def measure(
 ) -> FloatArray:
     """The angles of :data:`ANGLE_COLUMNS` for (..., 33) landmarks: (..., 8) degrees,
     NaN where a needed landmark is not visible (or the pose is missing)."""
-    choice = source or DEFAULT_SOURCE
-    result = np.full((*visibility.shape[:-1], len(ANGLE_COLUMNS)), np.nan)
-    need_world = any(v in ("world", "clear-image") for v in choice.values())
-    need_image = any(v in ("image", "clear-image") for v in choice.values())
-    by_world: dict[str, FloatArray] = {}
-    by_image: dict[str, FloatArray] = {}
-    if need_world:
-        with np.errstate(invalid="ignore"):
-            by_world = _angles_from(world, *body_axes(world, mirror))
-    if need_image:
-        p2 = _as3d(xy)
-        with np.errstate(invalid="ignore"):
+    return measure_each(
+        xy,
+        world,
+        visibility,
+        mirror=mirror,
+        camera_sees_left=camera_sees_left,
+        sources=(source or DEFAULT_SOURCE,),
+    )[0]
+
+
+IMAGE_ONLY: dict[str, Measure] = dict.fromkeys(ANGLE_COLUMNS, "image")
+"""Every angle from the image alone."""
+
+
+def measure_each(
+    xy: FloatArray,
+    world: FloatArray,
+    visibility: FloatArray,
+    *,
+    mirror: float = 1.0,
+    camera_sees_left: bool = True,
+    sources: Sequence[dict[str, Measure]],
+) -> list[FloatArray]:
+    """:func:`measure` for several choices of source at once (each geometry computed
+    once): one (..., 8) array per item of ``sources``."""
+    choices = [c for choice in sources for c in choice.values()]
+    need_world = any(v in ("world", "clear-image") for v in choices)
+    need_image = any(v in ("image", "clear-image") for v in choices)
+    shape = (*visibility.shape[:-1], len(ANGLE_COLUMNS))
+    by_world = by_image = np.full(shape, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if need_world:
+            by_world = _angles_from(world, *_body_axes(world, mirror))
+        if need_image:
+            p2 = _as3d(xy)
             by_image = _angles_from(p2, *_image_axes(p2, camera_sees_left))
-    for i, name in enumerate(ANGLE_COLUMNS):
-        how = choice[name]
-        if how == "clear-image":
-            clear = np.all(visibility[..., list(NEEDS[name])] >= CLEAR_VISIBILITY, axis=-1)
-            result[..., i] = np.where(clear, by_image[name], by_world[name])
-            continue
-        result[..., i] = by_world[name] if how == "world" else by_image[name]
-    ok = visible(visibility) & np.isfinite(result)
-    result[~ok] = np.nan
-    return result
+    seen = visible(visibility)
+    clear = visible(visibility, CLEAR_VISIBILITY)
+    out: list[FloatArray] = []
+    for choice in sources:
+        how = [choice[name] for name in ANGLE_COLUMNS]
+        image = np.array([h == "image" for h in how])
+        either = np.array([h == "clear-image" for h in how])
+        use_image = image | (either & clear)
+        result: FloatArray = np.where(use_image, by_image, by_world)
+        result[~(seen & np.isfinite(result))] = np.nan
+        out.append(result)
+    return out
+
+
+def facing_votes(world: FloatArray, visibility: FloatArray) -> float:
+    """The frames (..., 33, 3) voting that the model's 3D left/right agree with where
+    the face points (+1 each) minus those voting they are mirrored (-1 each); frames
+    without a clear nose don't vote. The face points forward: the nose is in front of
+    the ears. Votes add up, so a live stream can keep a running total."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        _, _, forward = _body_axes(world, 1.0)
+        ears = (world[..., L.LEFT_EAR, :] + world[..., L.RIGHT_EAR, :]) / 2
+        face = world[..., L.NOSE, :] - ears
+        along = _dot(face, forward)
+    ok = (visibility[..., L.NOSE] >= MIN_VISIBILITY) & np.isfinite(along)
+    return float(np.sum(np.sign(along[ok]))) if ok.any() else 0.0
 
 
 def facing_sign(world: FloatArray, visibility: FloatArray) -> float:
     """+1 when the model's 3D left/right agree with where the face points, -1 when they
-    are mirrored, over a clip's frames (..., 33, 3). The face points forward: the nose
-    is in front of the ears."""
-    _, _, forward = body_axes(world)
-    ears = (world[..., L.LEFT_EAR, :] + world[..., L.RIGHT_EAR, :]) / 2
-    face = world[..., L.NOSE, :] - ears
-    ok = (visibility[..., L.NOSE] >= MIN_VISIBILITY) & np.isfinite(_dot(face, forward))
-    if not ok.any():
-        return 1.0
-    votes = np.sign(_dot(face, forward)[ok])
-    return 1.0 if float(np.sum(votes)) >= 0 else -1.0
+    are mirrored, over a clip's frames (:func:`facing_votes`)."""
+    return 1.0 if facing_votes(world, visibility) >= 0 else -1.0

@@ -85,6 +85,7 @@ def calibrate(
     values: FloatArray,
     *,
     direction: int = 0,
+    rest_from_start: bool = False,
 ) -> Calibration | None:
     """The rest level and end of range of a joint in a clip, or ``None`` when it moves
     through less than :data:`MIN_RANGE_DEG`.
@@ -95,7 +96,9 @@ def calibrate(
 
     ``rest`` is the level of the first still stretch of the clip (people start from the
     start position), unless that lies nearer the far end than the other extreme, when it
-    is the extreme opposite the far end.
+    is the extreme opposite the far end (a clip that starts mid-movement). With
+    ``rest_from_start`` (a live stream, which sees the start) it is always the first
+    still stretch's level, and the far end must lie in ``direction`` from it.
     """
     ok = np.isfinite(values)
     if ok.sum() < 3:
@@ -116,15 +119,15 @@ def calibrate(
         rest = float(v[0])
     if direction > 0:
         far = high
-        if rest - low > high - rest:
+        if rest - low > high - rest and not rest_from_start:
             rest = low
     elif direction < 0:
         far = low
-        if high - rest > rest - low:
+        if high - rest > rest - low and not rest_from_start:
             rest = high
     else:
         far = high if high - rest >= rest - low else low
-    if abs(far - rest) < MIN_RANGE_DEG:
+    if abs(far - rest) < MIN_RANGE_DEG or (rest_from_start and (far - rest) * direction < 0):
         return None
     return Calibration(rest=rest, far=far)
 

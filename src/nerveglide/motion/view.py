@@ -66,17 +66,23 @@ def _mid(points: FloatArray, a: L, b: L) -> FloatArray:
     return out
 
 
-def camera_side(world: FloatArray, visibility: FloatArray) -> Side:
-    """The side nearer the camera: BlazePose's world ``z`` grows away from the camera, so
-    the nearer hip and shoulder have the smaller ``z``; the vote is over all frames, each
-    weighted by how sure the model is of the two points."""
+def camera_side_votes(world: FloatArray, visibility: FloatArray) -> float:
+    """Votes for the left side being nearer the camera (positive) or the right
+    (negative): BlazePose's world ``z`` grows away from the camera, so the nearer hip and
+    shoulder have the smaller ``z``; each frame votes, weighted by how sure the model is
+    of the two points. Votes add up, so a live stream can keep a running total."""
     votes = 0.0
     for left, right in ((L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)):
         dz = world[..., right, 2] - world[..., left, 2]
         weight = np.minimum(visibility[..., left], visibility[..., right])
         ok = np.isfinite(dz)
         votes += float(np.sum(np.sign(dz[ok]) * weight[ok]))
-    return "left" if votes >= 0 else "right"
+    return votes
+
+
+def camera_side(world: FloatArray, visibility: FloatArray) -> Side:
+    """The side nearer the camera over a clip's frames (:func:`camera_side_votes`)."""
+    return "left" if camera_side_votes(world, visibility) >= 0 else "right"
 
 
 def oblique_deg(xy: FloatArray, world: FloatArray) -> FloatArray:
