@@ -221,7 +221,7 @@ class LiveRun:
 
     # -- what is coached -------------------------------------------------------------------
 
-    def coach(self, exercise_id: str, leg: str) -> list[dict[str, Any]]:
+    def coach(self, exercise_id: str, leg: Leg) -> list[dict[str, Any]]:
         """Coach this glide and leg from now on (the player's current step)."""
         view = self._require_view()
         program = cast(Program, self._program)
@@ -238,12 +238,12 @@ class LiveRun:
             spec=GlideSpec.of(
                 self._library.exercise(exercise_id), pace_s=dose.pace_s, hold_s=dose.hold_s
             ),
-            leg=cast(Leg, leg),
+            leg=leg,
             counted=saved.get("counted"),
             calibration=saved.get("calibration"),
             resume_after_s=saved.get("resume_after_s"),
         )
-        self._coached = (exercise_id, cast(Leg, leg))
+        self._coached = (exercise_id, leg)
         return [self._event({"type": "coaching", "exercise_id": exercise_id, "leg": leg})]
 
     def _keep_snapshot(self) -> None:
