@@ -105,8 +105,11 @@ def test_the_camera_coach_counts_a_clip_from_landmarks_alone(
 
     page.on("websocket", on_socket)
     session_id = begin_with_camera(page, lite_server)
+    expect(page.get_by_label("Keep a video of this session")).not_to_be_checked()
+    page.get_by_label("Keep a video of this session").check()
     page.get_by_role("button", name="Turn on the camera").click()
     expect(page.locator("#camera")).to_have_attribute("data-setup", "done", timeout=90_000)
+    expect(page.locator("#camera")).to_have_attribute("data-recording", "on")
     count = page.locator('[data-count="seated-leg-raise|right"]')
     labelled = len(truth["reps"])
     expect(count).to_contain_text(f"{labelled} of 10", timeout=120_000)
@@ -115,6 +118,18 @@ def test_the_camera_coach_counts_a_clip_from_landmarks_alone(
     stats = page.evaluate("window.nerveglideCoachStats")
     elapsed_s = page.evaluate("(performance.now() - window.nerveglideCoachStats.started) / 1000")
     page.screenshot(path=str(REPO / "test-output" / "screenshots" / "live-coach.png"))
+
+    # The video the person asked to keep: uploaded to their server when the session ends,
+    # listed, and deleted with its file.
+    page.get_by_role("button", name="End session").click()
+    videos = page.locator("#videos-list li")
+    expect(videos).to_have_count(1, timeout=30_000)
+    kept = list((lite_server.data_dir / "recordings" / session_id).glob("*.webm"))
+    assert len(kept) == 1
+    assert kept[0].stat().st_size > 10_000
+    videos.get_by_role("button", name="Delete").click()
+    expect(videos).to_have_count(0)
+    assert list((lite_server.data_dir / "recordings" / session_id).glob("*.webm")) == []
     context.close()
 
     pose_fps = stats["processed"] / elapsed_s
