@@ -178,8 +178,10 @@ class LiveRun:
 
     # -- opening ---------------------------------------------------------------------------
 
-    def open(self, token: str) -> list[dict[str, Any]]:
-        """Authorize (raises as :func:`authorize_live`) and say where the session stands."""
+    def open(self, token: str, seen_seq: int = 0) -> list[dict[str, Any]]:
+        """Authorize (raises as :func:`authorize_live`) and say where the session stands.
+        ``seen_seq`` is the last sequence number the page saw: numbering goes on after
+        it even if the server stopped before it could store its own."""
         with self._uow_factory() as uow:
             grant = authorize_live(uow, self.session_id, token)
             stored = program_by_id(uow, grant.session.program_id)
@@ -187,7 +189,7 @@ class LiveRun:
                 raise NotFound("The program of this session is gone.")
         self._program = stored.program
         self._view = grant.session
-        self.seq = grant.last_seq
+        self.seq = max(grant.last_seq, seen_seq)
         self._state = grant.state
         # Times go on from where the last connection left them (the page may have reloaded).
         self._resume_after = float(self._state.get("clock_t", -math.inf))

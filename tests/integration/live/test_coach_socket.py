@@ -227,3 +227,12 @@ def test_a_new_key_replaces_the_old_one(app_client: TestClient, session_id: str,
     with app_client.websocket_connect("/ws/coach") as ws:
         ws.send_json({"v": 1, "type": "hello", "session": session_id, "token": token})
         assert ws.receive_json()["code"] == "refused"
+
+
+def test_numbering_goes_on_after_the_last_event_the_page_saw(
+    app_client: TestClient, session_id: str, token: str
+):
+    # As after a server that stopped before it could store its own last number.
+    with app_client.websocket_connect("/ws/coach") as ws:
+        ready = hello(ws, session_id, token, last_seq=500)
+    assert ready["seq"] == 501

@@ -176,7 +176,7 @@ async def coach_socket(websocket: WebSocket) -> None:
             hello.session,
         )
         try:
-            events = await run_in_threadpool(run.open, hello.token)
+            events = await run_in_threadpool(run.open, hello.token, hello.last_seq)
             if hello.exercise_id and hello.leg:
                 events += await run_in_threadpool(run.coach, hello.exercise_id, hello.leg)
         except (NotFound, NotPermitted) as exc:
