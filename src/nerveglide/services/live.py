@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import math
 import secrets
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,7 @@ import numpy as np
 from nerveglide.content.schema import Library
 from nerveglide.domain.pacing import RepKey
 from nerveglide.domain.program import Leg, Program
-from nerveglide.errors import InvalidInput, NotFound, NotPermitted
+from nerveglide.errors import DatabaseError, InvalidInput, NotFound, NotPermitted
 from nerveglide.motion.live import LiveCoach
 from nerveglide.motion.pose import N_LANDMARKS, Pose
 from nerveglide.motion.spec import GlideSpec
@@ -43,6 +44,7 @@ from nerveglide.services.sessions import (
     session_view,
 )
 from nerveglide.services.uow import AbstractUnitOfWork
+from nerveglide.store.db import database_errors
 from nerveglide.store.models.live import LiveCoachRow
 
 __all__ = [
@@ -56,6 +58,11 @@ __all__ = [
 
 #: The version of the landmark and event messages (docs/live-coach-protocol.md).
 PROTOCOL_VERSION = 1
+
+#: A save the database refuses for a moment (a lock) is tried this many times in all,
+#: waiting this long times the attempt number in between.
+SAVE_ATTEMPTS = 5
+SAVE_RETRY_S = 0.05
 
 #: A frame's time may go backwards after the page reloads (its clock starts again): the
 #: stream then carries on this long after the last frame the server saw.
@@ -334,7 +341,8 @@ class LiveRun:
                 "cues",
             )
         }
-        with self._uow_factory() as uow:
+
+        def save(uow: AbstractUnitOfWork) -> None:
             program = cast(Program, self._program)
             record_repetition(
                 uow,
@@ -359,8 +367,25 @@ class LiveRun:
             # The coach's state goes in the same transaction as the repetition.
             self._keep_snapshot()
             self._write_state(uow, now, extra_seq=1)
-            uow.commit()
+
+        self._transaction(save)
         return {**event, "saved": True, "set_no": key.set_no, "rep_no": key.rep_no}
+
+    def _transaction(self, work: Callable[[AbstractUnitOfWork], None]) -> None:
+        """Run ``work`` in a unit of work and commit, trying again when the database
+        refuses for a moment (SQLite: another session's write got in first). Saving the
+        same repetition again changes nothing, so a retry can't double it."""
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            try:
+                with database_errors(), self._uow_factory() as uow:
+                    uow.live.claim(self.session_id, self._clock())
+                    work(uow)
+                    uow.commit()
+                return
+            except DatabaseError:
+                if attempt == SAVE_ATTEMPTS:
+                    raise
+                time.sleep(SAVE_RETRY_S * attempt)
 
     def _write_state(self, uow: AbstractUnitOfWork, now: datetime, extra_seq: int = 0) -> None:
         row = uow.live.coach(self.session_id, for_update=True)
@@ -377,9 +402,7 @@ class LiveRun:
 
     def _save_state(self) -> None:
         self._keep_snapshot()
-        with self._uow_factory() as uow:
-            self._write_state(uow, self._clock())
-            uow.commit()
+        self._transaction(lambda uow: self._write_state(uow, self._clock()))
 
     def close(self) -> None:
         """Keep the coach's state and the sequence number when the connection ends."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from nerveglide.store.models.live import LiveCoachRow, SessionRecordingRow
@@ -21,6 +23,14 @@ class LiveRepository:
         if for_update:
             statement = statement.with_for_update()
         return self.session.scalars(statement).one_or_none()
+
+    def claim(self, session_id: str, now: datetime) -> None:
+        """Write to the session's live coach row first thing in a transaction: it takes
+        the write lock at once (SQLite) or locks the row (PostgreSQL), so the reads that
+        follow can't be overtaken by another session's write."""
+        self.session.execute(
+            update(LiveCoachRow).where(LiveCoachRow.session_id == session_id).values(updated_at=now)
+        )
 
     def add(self, row: LiveCoachRow | SessionRecordingRow) -> None:
         self.session.add(row)

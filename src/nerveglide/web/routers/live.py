@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import time
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ from nerveglide.web.live_messages import (
 from nerveglide.web.routers.sessions import player_response, start_page
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 
 #: The page has this long after connecting to say hello.
 HELLO_TIMEOUT_S = 10.0
@@ -47,6 +49,7 @@ HELLO_TIMEOUT_S = 10.0
 CLOSE_BAD_HELLO = 4400
 CLOSE_REFUSED = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_SERVER_ERROR = 1011
 #: At most one "too fast" error a second, however fast the frames come.
 RATE_ERROR_EVERY_S = 1.0
 
@@ -191,9 +194,18 @@ async def coach_socket(websocket: WebSocket) -> None:
         await _serve(websocket, run)
     except WebSocketDisconnect:
         pass
+    except Exception:
+        # Never let it reach the HTTP error pages: close, and the page reconnects and
+        # takes the saved repetitions as the truth.
+        log.exception("live coach of session %s failed", run.session_id if run else "?")
+        if websocket.application_state == WebSocketState.CONNECTED:
+            await websocket.close(code=CLOSE_SERVER_ERROR)
     finally:
         if run is not None:
-            await run_in_threadpool(run.close)
+            try:
+                await run_in_threadpool(run.close)
+            except Exception:
+                log.exception("could not keep the live coach state of session %s", run.session_id)
 
 
 async def _hello(websocket: WebSocket) -> HelloIn | None:

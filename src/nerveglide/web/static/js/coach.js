@@ -260,7 +260,9 @@
   // Shoulders, hips, knees, ankles of the side facing the camera, seen and inside the picture.
   var BODY = { left: [11, 23, 25, 27], right: [12, 24, 26, 28] };
   var SEEN = 0.5;
-  var SETUP_HOLD_S = 1.5;
+  // Long enough for the server's view check (it reports a problem after a second of it).
+  var SETUP_HOLD_S = 2.5;
+  var streamingSince = null;
   var viewProblem = null;
   var setupDone = false;
   function bodyInFrame(lm) {
@@ -277,7 +279,8 @@
     ui.body.setAttribute("data-ok", String(inFrame));
     if (!inFrame) { inFrameSince = null; return; }
     if (inFrameSince === null) inFrameSince = performance.now();
-    var sideOn = viewProblem === null && socketReady;
+    var sideOn = viewProblem === null && socketReady && streamingSince !== null &&
+      performance.now() - streamingSince >= SETUP_HOLD_S * 1000;
     ui.side.setAttribute("data-ok", String(sideOn));
     if (setupDone || !sideOn || performance.now() - inFrameSince < SETUP_HOLD_S * 1000) return;
     setupDone = true;
@@ -333,6 +336,7 @@
       };
       ws.onclose = function (close) {
         socketReady = false;
+        streamingSince = null;
         socket = null;
         if (closing || !running) return;
         if (close.code === 4403 && !fresh) { connect(true); return; }  // a stale key: get a new one
@@ -357,6 +361,7 @@
     var text = JSON.stringify(frame);
     if (text.length > cfg.max_message_bytes) return;
     lastSent = now;
+    if (streamingSince === null) streamingSince = now;
     stats.sent += 1;
     socket.send(text);
   }
