@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, WebSocket, expect
 
 from nerveglide.web.live_messages import MAX_MESSAGE_BYTES
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, REPO, Server, watch
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, MOBILE, REPO, Server, watch
 from tests.e2e.test_session_player import put_program, rows
 from tests.shared_data import SHARED
 
@@ -192,3 +192,22 @@ def test_without_a_camera_the_session_runs_on_the_timer(browser: Browser, fast_s
     context.close()
     assert seen.foreign_requests == []
     assert seen.console_errors == []
+
+
+def test_the_camera_page_is_accessible(browser: Browser, fast_server: Server):
+    put_program(fast_server, [RAISE_RIGHT], affected="right")
+    context = browser.new_context(viewport=MOBILE, bypass_csp=True)  # axe is injected
+    page = context.new_page()
+    begin_with_camera(page, fast_server)
+    page.wait_for_load_state("networkidle")
+    page.add_script_tag(path=str(REPO / "node_modules" / "axe-core" / "axe.min.js"))
+    results = page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact,
+                nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
+        }"""
+    )
+    context.close()
+    serious = [v for v in results if v["impact"] in ("serious", "critical")]
+    assert serious == [], json.dumps(serious, indent=1)

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from nerveglide.motion.live import LiveCoach, RepEvent, replay, stream
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from nerveglide.content.loader import default_library
 from nerveglide.motion.analysis import Landmarks
+from nerveglide.motion.live import LiveCoach, RepEvent, replay, stream
 from nerveglide.motion.spec import GlideSpec
 from nerveglide.web.live_messages import MAX_FRAMES_PER_S, MAX_MESSAGE_BYTES
 from tests.integration.live.conftest import frame_message, labels
