@@ -107,6 +107,8 @@ def test_a_streamed_clip_counts_and_saves_what_the_coach_counts(
     assert all(r["counted_by"] == "camera" for r in rows)
     assert all(r["range_deg"] is not None and r["range_deg"] > 20 for r in rows)
     assert all(r["measures"]["joint"] == "knee_flexion_right" for r in rows)
+    history = app_client.get("/sessions").text
+    assert f"counted by the camera: {expected}, range of motion" in history
 
 
 @pytest.mark.parametrize("reload", [False, True], ids=["same-page", "page-reloaded"])
