@@ -1,8 +1,8 @@
 """``/ws/coach`` on SQLite and PostgreSQL, over the app's real WebSocket endpoint: a clip's
-landmark stream counts what the motion coach counts (saved as camera repetitions with
-range and hold), a reconnect mid-set neither loses nor doubles a repetition, bad messages
-get error events and the connection survives, and only a started, in-progress session's
-own page may connect."""
+landmark stream counts what the motion coach and ``nerveglide analyze`` count (saved as
+camera repetitions with range and hold), a reconnect mid-set neither loses nor doubles a
+repetition, bad messages get error events and the connection survives, and only a
+started, in-progress session's own page may connect."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from nerveglide.content.loader import default_library
-from nerveglide.motion.analysis import Landmarks
+from nerveglide.motion.analysis import Landmarks, analyse
 from nerveglide.motion.live import LiveCoach, RepEvent, replay, stream
 from nerveglide.motion.spec import GlideSpec
 from nerveglide.web.live_messages import MAX_FRAMES_PER_S, MAX_MESSAGE_BYTES
@@ -92,6 +92,9 @@ def test_a_streamed_clip_counts_and_saves_what_the_coach_counts(
     reps = [e for e in events if e["type"] == "rep" and e["saved"]]
     truth = labels()
     expected = direct_count(lm, frames)
+    spec = GlideSpec.of(default_library().exercise("seated-leg-raise"))
+    offline = analyse(lm, spec=spec, leg="right").complete_count  # as `nerveglide analyze`
+    assert offline == expected
     print(
         f"{len(reps)} repetitions over the socket, {expected} fed directly, "
         f"{len(truth['reps'])} labelled"
