@@ -304,8 +304,9 @@
         var elapsed = Math.max(0, now - player.stepStart);
         var left = Math.max(0, step.seconds - elapsed);
         var fraction = step.seconds > 0 ? elapsed / step.seconds : 1;
-        ui.ring.setAttribute("stroke-dashoffset", String(CIRCUMFERENCE * Math.min(1, fraction)));
-        ui.seconds.textContent = String(Math.ceil(left));
+        var paced = cameraMode && REP_KINDS[step.kind];  // your own pace: no countdown
+        ui.ring.setAttribute("stroke-dashoffset", String(paced ? 0 : CIRCUMFERENCE * Math.min(1, fraction)));
+        ui.seconds.textContent = paced ? "" : String(Math.ceil(left));
         showFigure(step, fraction);
       }
     }
