@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Self
 from nerveglide.store.db import SessionFactory, database_errors
 from nerveglide.store.repositories.content_release import ContentReleaseRepository
 from nerveglide.store.repositories.diary import DiaryRepository
+from nerveglide.store.repositories.live import LiveRepository
 from nerveglide.store.repositories.programs import ProgramRepository
 from nerveglide.store.repositories.questionnaires import QuestionnaireRepository
 from nerveglide.store.repositories.reminders import ReminderRepository
@@ -43,6 +44,7 @@ class AbstractUnitOfWork(abc.ABC):
     diary: DiaryRepository
     questionnaires: QuestionnaireRepository
     reminders: ReminderRepository
+    live: LiveRepository
 
     def __enter__(self) -> Self:
         return self
@@ -98,6 +100,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.diary = DiaryRepository(self._session)
         self.questionnaires = QuestionnaireRepository(self._session)
         self.reminders = ReminderRepository(self._session)
+        self.live = LiveRepository(self._session)
         return super().__enter__()
 
     def __exit__(

@@ -25,12 +25,14 @@ from nerveglide.content.loader import (
 from nerveglide.content.schema import Library
 from nerveglide.errors import InvalidInput, NerveglideError, NotFound, NotPermitted
 from nerveglide.services.content_release import record_content_release
+from nerveglide.services.recordings import RecordingTooLarge
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
 from nerveglide.web.routers import (
     analysis,
     api,
     diary,
+    live,
     pages,
     program,
     questionnaires,
@@ -39,6 +41,7 @@ from nerveglide.web.routers import (
     safety,
     sessions,
 )
+from nerveglide.web.routers.sessions import POSE_ASSETS_ROUTE
 from nerveglide.web.templating import STATIC_DIR, templates
 
 # Every asset is served by the app itself; nothing may load from anywhere else.
@@ -49,6 +52,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 _STATUS: dict[type[NerveglideError], int] = {
+    RecordingTooLarge: 413,
     NotFound: 404,
     NotPermitted: 403,
     InvalidInput: 422,
@@ -90,6 +94,22 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.state.rules = default_rules()
     app.state.questionnaires = load_questionnaires()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    pose_assets = settings.effective_pose_assets_dir
+    if (pose_assets / "pose.js").is_file():
+        app.mount(POSE_ASSETS_ROUTE, StaticFiles(directory=pose_assets), name="pose-assets")
+    else:
+
+        @app.get(POSE_ASSETS_ROUTE + "/{path:path}", include_in_schema=False)
+        def pose_assets_missing(path: str) -> JSONResponse:
+            return JSONResponse(
+                {
+                    "error": 404,
+                    "detail": f"The pose runtime is not installed in {pose_assets}: run `npm ci` "
+                    "(or set NERVEGLIDE_POSE_ASSETS_DIR).",
+                },
+                status_code=404,
+            )
+
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(program.router)
@@ -100,6 +120,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(analysis.router)
     app.include_router(questionnaires.router)
     app.include_router(reminders.router)
+    app.include_router(live.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

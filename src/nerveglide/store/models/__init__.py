@@ -7,6 +7,7 @@ from nerveglide.store.models.exercise_session import (
     SessionRepetitionRow,
     StopEventRow,
 )
+from nerveglide.store.models.live import LiveCoachRow, SessionRecordingRow
 from nerveglide.store.models.program import ProgramGlideRow, ProgramRow
 from nerveglide.store.models.questionnaire import (
     QuestionnaireResponseRow,
@@ -30,6 +31,7 @@ __all__ = [
     "ContentRelease",
     "DiaryEntryRow",
     "ExerciseSessionRow",
+    "LiveCoachRow",
     "ProgramGlideRow",
     "ProgramRow",
     "QuestionnaireResponseRow",
@@ -41,6 +43,7 @@ __all__ = [
     "SafetyVerdictRow",
     "ScreeningAnswerRow",
     "ScreeningRow",
+    "SessionRecordingRow",
     "SessionRepetitionRow",
     "StopEventRow",
 ]
