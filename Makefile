@@ -13,7 +13,7 @@ TEST_OUTPUT ?= test-output
 .PHONY: help install run test lint typecheck pytest system-deps node postgres clean
 
 help:
-	@echo "make run    install, migrate the SQLite database and start the app"
+	@echo "make run    install (Python and npm packages), migrate the SQLite database and start the app"
 	@echo "make test   install what the tests need, then ruff, mypy and pytest"
 
 $(STAMP): requirements.lock pyproject.toml
@@ -26,7 +26,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
-run: install
+run: install node
 	$(BIN)/nerveglide db upgrade
 	$(BIN)/nerveglide serve
 

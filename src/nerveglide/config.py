@@ -28,6 +28,12 @@
 ``NERVEGLIDE_SESSION_*``       ``IDLE_MINUTES`` (30), ``ABSOLUTE_HOURS`` (12): login sessions
 ``NERVEGLIDE_LOGIN_*``         throttling: ``MAX_FAILURES_PER_ACCOUNT`` (5),
                                ``MAX_FAILURES_PER_ADDRESS`` (20), ``WINDOW_MINUTES`` (15)
+``NERVEGLIDE_POSE_MODEL``      the browser's pose model: ``auto`` (lite on phones, full
+                               otherwise), ``lite``, ``full`` or ``heavy``
+``NERVEGLIDE_POSE_INFERENCE``  ``cpu`` (wasm, default) or ``gpu`` (WebGL) in the browser
+``NERVEGLIDE_POSE_ASSETS_DIR`` the ``@mediapipe/pose`` files to serve (``npm ci`` puts
+                               them in ``node_modules/@mediapipe/pose``)
+``NERVEGLIDE_RECORDING_MAX_MB`` the largest session video kept (``500``)
 =============================  ====================================================
 
 Secrets can also come from a file, as Docker and systemd hand them over:
@@ -167,6 +173,16 @@ class Settings(BaseSettings):
     clock_speed: float = Field(default=1.0, gt=0, le=1000)
     #: The person's time zone (IANA name): what "today" is for the diary.
     timezone: str = "UTC"
+    #: The pose model the browser runs for the live coach (``auto``: lite on phones).
+    pose_model: Literal["auto", "lite", "full", "heavy"] = "auto"
+    #: Where the browser runs it: ``cpu`` (wasm) works everywhere; ``gpu`` (WebGL) is
+    #: faster on a machine with a real graphics processor.
+    pose_inference: Literal["cpu", "gpu"] = "cpu"
+    #: The ``@mediapipe/pose`` package's files; unset: ``node_modules/@mediapipe/pose`` of
+    #: the source checkout (``npm ci`` installs it; ``make run`` runs that).
+    pose_assets_dir: Path | None = None
+    #: The largest video of a session kept, in MiB.
+    recording_max_mb: int = Field(default=500, ge=1, le=100_000)
 
     @field_validator("timezone")
     @classmethod
@@ -298,6 +314,18 @@ class Settings(BaseSettings):
             # dev and test: a fresh random key per process is good enough.
             self.secret_key = SecretStr(secrets.token_urlsafe(32))
         return self
+
+    @property
+    def effective_pose_assets_dir(self) -> Path:
+        """Where the ``@mediapipe/pose`` files are served from."""
+        if self.pose_assets_dir is not None:
+            return self.pose_assets_dir.expanduser().absolute()
+        return Path(__file__).resolve().parents[2] / "node_modules" / "@mediapipe" / "pose"
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Where kept session videos are stored."""
+        return self.data_dir / "recordings"
 
     @property
     def effective_database_url(self) -> str:

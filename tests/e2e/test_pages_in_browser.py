@@ -23,6 +23,7 @@ PAGES = {
     "not-found": "/no-such-page",
     "program": "/program",
     "session": "/session",
+    "coach": "/coach",
     "history": "/sessions",
     "diary": "/diary",
     "reminders": "/reminders",

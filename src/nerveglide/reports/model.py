@@ -282,22 +282,22 @@ class QuestionnaireResult:
         return self.short_title or self.title
 
     def threshold_text(self) -> str:
-        """The minimal change in words: "5 points or 30% (mic)"."""
+        """The minimal change in short: "5 pts/30% (MIC)", "none published"."""
         parts = []
         if self.minimal_change is not None:
-            parts.append(f"{self.minimal_change:g} points")
+            parts.append(f"{self.minimal_change:g} pts")
         if self.minimal_change_percent is not None:
-            parts.append(f"{self.minimal_change_percent:g}% of baseline")
+            parts.append(f"{self.minimal_change_percent:g}%")
         if not parts:
             return "none published"
         kind = {"mic": "MIC", "mdc90": "MDC90"}.get(self.change_kind, self.change_kind)
-        return f"{' or '.join(parts)} ({kind})"
+        return f"{'/'.join(parts)} ({kind})"
 
     def verdict(self) -> str:
         if self.baseline:
             return "baseline"
         if self.meets is None:
-            return "no threshold" if self.change is not None else "-"
+            return "n/a" if self.change is not None else "-"
         return "reaches it" if self.meets else "below it"
 
 

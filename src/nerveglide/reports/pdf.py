@@ -297,28 +297,31 @@ def _questionnaires(out: _Writer, report: ProgressReport) -> None:
     out.paragraph(
         "Each response's score, the baseline (the first response ever, which may come "
         "before this period), the change from it, and the smallest change that matters "
-        "for that questionnaire, as its source gives it (in points, or in percent of the "
-        "baseline: either is enough)."
+        "for that questionnaire, as its source gives it: in points (pts) or in percent of "
+        "the baseline, either being enough; MIC is a minimal important change, MDC90 a "
+        "minimal detectable change at 90% confidence. n/a: none is published."
     )
     out.table(
         [
-            Column("Questionnaire", 1.5),
-            Column("Date", 0.95),
-            Column("Score", 0.6, "right"),
+            Column("Questionnaire", 1.1),
+            Column("Date", 0.9),
+            Column("Score", 0.5, "right"),
             Column("Baseline", 0.7, "right"),
-            Column("Change", 0.65, "right"),
-            Column("Minimal change", 1.45),
-            Column("Change vs it", 0.92),
+            Column("Change", 0.6, "right"),
+            Column("Minimal change", 1.25),
+            Column("Reached", 0.8),
+            Column("Band", 0.92),
         ],
         [
             [
-                q.label + (f" ({q.band})" if q.band else ""),
+                q.label,
                 f"{report.local(q.taken_at):%d %b %Y}",
                 _short(q.score),
                 _short(q.baseline_score),
                 _signed(q.change),
                 q.threshold_text(),
                 q.verdict(),
+                q.band or "",
             ]
             for q in results[:MAX_ROWS]
         ],

@@ -69,6 +69,11 @@ class RepRecord:
     started_at: datetime
     ended_at: datetime
     hold_s: float | None = None
+    #: "timer" (the player's clock) or "camera" (the live motion coach counted it).
+    counted_by: Literal["timer", "camera"] = "timer"
+    #: What the camera measured: range of motion (degrees) and more (peak, cues...).
+    range_deg: float | None = None
+    measures: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,9 @@ class RepView:
     started_at: datetime
     ended_at: datetime
     hold_s: float | None
+    counted_by: str = "timer"
+    range_deg: float | None = None
+    measures: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +159,9 @@ class SessionView:
                     "started_at": r.started_at.isoformat(),
                     "ended_at": r.ended_at.isoformat(),
                     "hold_s": r.hold_s,
+                    "counted_by": r.counted_by,
+                    "range_deg": r.range_deg,
+                    "measures": r.measures,
                 }
                 for r in self.repetitions
             ],
@@ -201,6 +212,9 @@ def _view(row: ExerciseSessionRow) -> SessionView:
                 r.started_at,
                 r.ended_at,
                 r.hold_s,
+                r.counted_by,
+                r.range_deg,
+                r.measures,
             )
             for r in row.repetitions
         ],
@@ -321,6 +335,9 @@ def record_repetition(
             ended_at=rep.ended_at,
             hold_s=rep.hold_s,
             recorded_at=now,
+            counted_by=rep.counted_by,
+            range_deg=rep.range_deg,
+            measures=rep.measures,
         )
     )
     return True

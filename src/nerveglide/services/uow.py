@@ -25,6 +25,7 @@ from nerveglide.store.repositories.audit import AuditRepository
 from nerveglide.store.repositories.content_release import ContentReleaseRepository
 from nerveglide.store.repositories.diary import DiaryRepository
 from nerveglide.store.repositories.followup import FollowUpRepository
+from nerveglide.store.repositories.live import LiveRepository
 from nerveglide.store.repositories.programs import ProgramRepository
 from nerveglide.store.repositories.questionnaires import QuestionnaireRepository
 from nerveglide.store.repositories.reminders import ReminderRepository
@@ -54,6 +55,7 @@ class AbstractUnitOfWork(abc.ABC):
     followup: FollowUpRepository
     questionnaires: QuestionnaireRepository
     reminders: ReminderRepository
+    live: LiveRepository
 
     def __enter__(self) -> Self:
         return self
@@ -134,6 +136,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.followup = FollowUpRepository(self._session)
         self.questionnaires = QuestionnaireRepository(self._session)
         self.reminders = ReminderRepository(self._session)
+        self.live = LiveRepository(self._session)
         return super().__enter__()
 
     def __exit__(

@@ -34,6 +34,7 @@ from nerveglide.errors import (
 )
 from nerveglide.services import alerts
 from nerveglide.services.content_release import record_content_release
+from nerveglide.services.recordings import RecordingTooLarge
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
 from nerveglide.web.auth import ANON_CSRF_COOKIE, authenticate
@@ -45,6 +46,7 @@ from nerveglide.web.routers import (
     auth,
     clinician,
     diary,
+    live,
     pages,
     program,
     questionnaires,
@@ -53,6 +55,7 @@ from nerveglide.web.routers import (
     safety,
     sessions,
 )
+from nerveglide.web.routers.sessions import POSE_ASSETS_ROUTE
 from nerveglide.web.templating import STATIC_DIR, templates
 
 # Every asset is served by the app itself; nothing may load from anywhere else.
@@ -65,6 +68,7 @@ CONTENT_SECURITY_POLICY = (
 _STATUS: dict[type[NerveglideError], int] = {
     Throttled: 429,
     NotAuthenticated: 401,
+    RecordingTooLarge: 413,
     NotFound: 404,
     NotPermitted: 403,
     InvalidInput: 422,
@@ -108,6 +112,22 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.state.rules = default_rules()
     app.state.questionnaires = load_questionnaires()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    pose_assets = settings.effective_pose_assets_dir
+    if (pose_assets / "pose.js").is_file():
+        app.mount(POSE_ASSETS_ROUTE, StaticFiles(directory=pose_assets), name="pose-assets")
+    else:
+
+        @app.get(POSE_ASSETS_ROUTE + "/{path:path}", include_in_schema=False)
+        def pose_assets_missing(path: str) -> JSONResponse:
+            return JSONResponse(
+                {
+                    "error": 404,
+                    "detail": f"The pose runtime is not installed in {pose_assets}: run `npm ci` "
+                    "(or set NERVEGLIDE_POSE_ASSETS_DIR).",
+                },
+                status_code=404,
+            )
+
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(program.router)
@@ -122,6 +142,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(account.router)
     app.include_router(clinician.router)
     app.include_router(admin.router)
+    app.include_router(live.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

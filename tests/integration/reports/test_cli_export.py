@@ -117,8 +117,8 @@ def test_pdf_pages_text_and_pictures(seeded: Seeded, database_url: str, tmp_path
     for title in (PAIN_TITLE, ADHERENCE_TITLE, REACH_TITLE, NO_CAMERA, QUESTIONNAIRE_TITLE):
         assert title in text
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    assert "RMDQ 03 Mar 2025 10 12 -2 5 points or 30% of below it" in lines
-    assert "RMDQ 13 Apr 2025 6 12 -6 5 points or 30% of reaches it" in lines
+    assert "RMDQ 03 Mar 2025 10 12 -2 5 pts/30% (MIC) below it" in lines
+    assert "RMDQ 13 Apr 2025 6 12 -6 5 pts/30% (MIC) reaches it" in lines
     assert "RMDQ: Ostelo et al. 2008" in text
     assert "left calf" in text
     assert "7/10" in text

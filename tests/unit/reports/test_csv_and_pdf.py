@@ -133,9 +133,9 @@ def test_the_pdf_has_the_questionnaires_against_their_minimal_change(tmp_path):
     text = _pdf_text(render_pdf(report), tmp_path)
     table = text[text.index("Questionnaires") :]
     lines = [" ".join(line.split()) for line in table.splitlines()]
-    assert "RMDQ 30 Mar 2025 8 14 -6 5 points or 30% of reaches it" in lines
-    assert "RMDQ 03 Mar 2025 14 14 +0 5 points or 30% of baseline" in lines
-    assert "STarT Back (medium 03 Mar 2025 5 5 +0 none published baseline" in lines
+    assert "RMDQ 30 Mar 2025 8 14 -6 5 pts/30% (MIC) reaches it" in lines
+    assert "RMDQ 03 Mar 2025 14 14 +0 5 pts/30% (MIC) baseline" in lines
+    assert "STarT Back 03 Mar 2025 5 5 +0 none published baseline medium risk" in lines
     assert "none published" in text
     assert "RMDQ: Ostelo et al. 2008" in text
     assert QUESTIONNAIRE_TITLE in text

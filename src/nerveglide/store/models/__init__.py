@@ -16,6 +16,7 @@ from nerveglide.store.models.exercise_session import (
     SessionRepetitionRow,
     StopEventRow,
 )
+from nerveglide.store.models.live import LiveCoachRow, SessionRecordingRow
 from nerveglide.store.models.program import ProgramGlideRow, ProgramRow
 from nerveglide.store.models.questionnaire import (
     QuestionnaireResponseRow,
@@ -45,6 +46,7 @@ __all__ = [
     "ContentRelease",
     "DiaryEntryRow",
     "ExerciseSessionRow",
+    "LiveCoachRow",
     "LoginAttemptRow",
     "ProgramGlideRow",
     "ProgramRow",
@@ -57,6 +59,7 @@ __all__ = [
     "SafetyVerdictRow",
     "ScreeningAnswerRow",
     "ScreeningRow",
+    "SessionRecordingRow",
     "SessionRepetitionRow",
     "StopEventRow",
 ]

@@ -93,6 +93,12 @@ class SessionRepetitionRow(PatientOwned, Base):
     ended_at: Mapped[datetime] = mapped_column(UTCDateTime())
     hold_s: Mapped[float | None] = mapped_column(Float)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: "timer" (the player's clock) or "camera" (counted by the live motion coach).
+    counted_by: Mapped[str] = mapped_column(String(10), default="timer", server_default="timer")
+    #: Measured by the camera: the range of motion of the moving joint, in degrees.
+    range_deg: Mapped[float | None] = mapped_column(Float)
+    #: Measured by the camera: peak extension, cues with their sources, and so on.
+    measures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     session: Mapped[ExerciseSessionRow] = relationship(back_populates="repetitions")
 
 

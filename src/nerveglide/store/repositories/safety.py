@@ -4,7 +4,7 @@ session facts the safety rules read."""
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from nerveglide.store.models.exercise_session import ExerciseSessionRow
 from nerveglide.store.models.safety import (
@@ -33,6 +33,9 @@ class SafetyRepository:
             select(ExerciseSessionRow)
             .where(ExerciseSessionRow.status != "in_progress")
             .order_by(ExerciseSessionRow.started_at)
+            # The rules read each session's own columns only: its repetitions and stops
+            # load if someone asks for them, not for every session of a year.
+            .options(lazyload(ExerciseSessionRow.repetitions), lazyload(ExerciseSessionRow.stops))
         )
         return list(self.session.scalars(statement))
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
+from nerveglide.config import Settings
 from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import Library
 from nerveglide.domain.events import EventError, PainArea, StopReported
@@ -32,10 +33,14 @@ from nerveglide.services.sessions import (
 from nerveglide.services.uow import AbstractUnitOfWork
 from nerveglide.web import views
 from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep, UoWDep
+from nerveglide.web.live_messages import MAX_FRAMES_PER_S, MAX_MESSAGE_BYTES
 from nerveglide.web.schemas import FinishIn, RepetitionIn, SessionIn, StopIn
 from nerveglide.web.templating import templates
 
 router = APIRouter()
+
+#: Where the app serves the MediaPipe Pose web runtime (npm ``@mediapipe/pose``).
+POSE_ASSETS_ROUTE = "/vendor/mediapipe-pose"
 
 ADVICE_RULES = ("safety.never-force", "safety.stop-if-pain", "safety.persists-or-worsens")
 
@@ -71,6 +76,13 @@ def _safety_redirect(uow: AbstractUnitOfWork, rules: RuleSet) -> RedirectRespons
 def session_start_page(
     request: Request, library: LibraryDep, rules: RulesDep, uow: UoWDep
 ) -> Response:
+    return start_page(request, library, rules, uow, camera=False)
+
+
+def start_page(
+    request: Request, library: Library, rules: RuleSet, uow: AbstractUnitOfWork, *, camera: bool
+) -> Response:
+    """The pain check that starts a session (with the camera coach when ``camera``)."""
     stored = current_program(uow)
     if stored is not None and (redirect := _safety_redirect(uow, rules)) is not None:
         return redirect
@@ -79,9 +91,10 @@ def session_start_page(
         "session_start.html",
         {
             "library": library,
-            "page": "session",
+            "page": "coach" if camera else "session",
             "stored": stored,
             "resumable": resumable_session(uow),
+            "camera": camera,
         },
     )
 
@@ -121,11 +134,26 @@ async def session_start_form(
                 "stored": stored,
                 "resumable": resumable_session(uow),
                 "error": exc.message,
+                "camera": form.get("mode") == "camera",
             },
             status_code=422,
         )
     uow.commit()
-    return RedirectResponse(f"/session/{view.id}", status_code=303)
+    where = "coach" if form.get("mode") == "camera" else "session"
+    return RedirectResponse(f"/{where}/{view.id}", status_code=303)
+
+
+def camera_settings(settings: Settings) -> dict[str, object]:
+    """What the camera page needs to know: where the pose runtime is, which model, and
+    the message bounds of the live coach."""
+    return {
+        "assets": POSE_ASSETS_ROUTE + "/",
+        "model": settings.pose_model,
+        "inference": settings.pose_inference,
+        "max_message_bytes": MAX_MESSAGE_BYTES,
+        "max_fps": MAX_FRAMES_PER_S,
+        "recording_max_bytes": settings.recording_max_mb * 1024 * 1024,
+    }
 
 
 def _score(raw: object, name: str) -> int:
@@ -144,6 +172,20 @@ def player_page(
     uow: UoWDep,
     settings: SettingsDep,
 ) -> Response:
+    return player_response(request, session_id, library, rules, uow, settings, camera=False)
+
+
+def player_response(
+    request: Request,
+    session_id: str,
+    library: Library,
+    rules: RuleSet,
+    uow: AbstractUnitOfWork,
+    settings: Settings,
+    *,
+    camera: bool,
+) -> Response:
+    """The player page; with ``camera``, repetitions are counted by the live coach."""
     view = session_view(uow, session_id)
     if view.status == "in_progress":
         verdict = current_verdict(uow, rules, datetime.now(UTC))
@@ -160,6 +202,7 @@ def player_page(
         "names": {g: e.name for g, e in exercises.items()},
         "step_texts": texts,
         "clock_speed": settings.clock_speed,
+        "camera": camera_settings(settings) if camera else None,
         "plan": [
             {"exercise_id": g.exercise_id, "leg": leg, "total": g.sets * g.reps}
             for g in stored.program.glides
@@ -172,8 +215,9 @@ def player_page(
         "player.html",
         {
             "library": library,
-            "page": "session",
+            "page": "coach" if camera else "session",
             "view": view,
+            "camera": camera,
             "exercises": exercises,
             "svgs": {g: Markup(views.demo_svg(g)) for g in exercises},
             "advice": advice,

@@ -2,6 +2,8 @@
 // script walks it on the page's clock (sped up only when the app's clock_speed setting
 // says so), saves each repetition as it completes (queued in localStorage until the
 // server has it), speaks the cues, and always offers "Stop: it hurts".
+// In camera mode (the /coach page; coach.js) a repetition's steps wait for the live
+// coach to count it, which the server saves; rests and the rest still run on the clock.
 (function () {
   "use strict";
   var root = document.getElementById("player");
@@ -27,6 +29,8 @@
     next_glide: "Next glide"
   };
   var REP_KINDS = { move: true, hold: true, "return": true };
+  // Camera mode: repetitions advance when the live coach counts them (coach.js).
+  var cameraMode = !!data.camera;
 
   // The page's speech queue: every cue the player spoke, in order (tests read it too).
   window.nerveglideSpeech = window.nerveglideSpeech || [];
@@ -190,6 +194,7 @@
     var now = clock();
     while (player.state === "running") {
       var step = current();
+      if (cameraMode && REP_KINDS[step.kind]) break;  // the camera counts this one
       var end = player.stepStart + step.seconds;
       if (now < end) break;
       advance(end);
@@ -259,6 +264,7 @@
     speak(early ? "Session ended." : "Well done. That's the whole session.");
     setButtons();
     showAfter(early ? "ended_early" : "completed");
+    window.dispatchEvent(new CustomEvent("nerveglide:finished", { detail: { early: early } }));
   }
 
   // --- what the person sees and hears -----------------------------------------------------
@@ -278,6 +284,7 @@
     ui.live.textContent = where + ". " + step.cue;
     tone();
     speak(step.cue);
+    window.dispatchEvent(new CustomEvent("nerveglide:step", { detail: step }));
   }
 
   function renderCounts() {
@@ -302,8 +309,9 @@
         var elapsed = Math.max(0, now - player.stepStart);
         var left = Math.max(0, step.seconds - elapsed);
         var fraction = step.seconds > 0 ? elapsed / step.seconds : 1;
-        ui.ring.setAttribute("stroke-dashoffset", String(CIRCUMFERENCE * Math.min(1, fraction)));
-        ui.seconds.textContent = String(Math.ceil(left));
+        var paced = cameraMode && REP_KINDS[step.kind];  // your own pace: no countdown
+        ui.ring.setAttribute("stroke-dashoffset", String(paced ? 0 : CIRCUMFERENCE * Math.min(1, fraction)));
+        ui.seconds.textContent = paced ? "" : String(Math.ceil(left));
         showFigure(step, fraction);
       }
     }
@@ -365,6 +373,7 @@
       ui.advice.hidden = false;
       ui.advice.focus();
       showAfter("completed");
+      window.dispatchEvent(new CustomEvent("nerveglide:finished", { detail: { early: true, hurt: true } }));
     }).catch(function () {
       ui.hurtError.textContent = "Could not save: check your connection and press Save again.";
       ui.hurtError.hidden = false;
@@ -443,6 +452,54 @@
       itHurts();
     }
   });
+
+  // --- what the camera coach (coach.js) may do -----------------------------------------------
+  function counted(rep) {
+    // A repetition the live coach counted and the server saved: move past its steps.
+    var key = [rep.exercise_id, rep.leg, rep.set_no, rep.rep_no].join("|");
+    if (!attempts[key]) {
+      attempts[key] = 1;
+      var legKey = rep.exercise_id + "|" + rep.leg;
+      counts[legKey] = (counts[legKey] || 0) + 1;
+      renderCounts();
+    }
+    if (player.state === "idle") start();
+    if (player.state !== "running" && player.state !== "paused") return;
+    var last = -1;
+    for (var i = 0; i < steps.length; i++) {
+      if (REP_KINDS[steps[i].kind] && repKey(steps[i]) === key) last = i;
+    }
+    if (last < player.index) return;  // already past it
+    var at = player.state === "paused" ? player.pausedAt : clock();
+    player.repStart = null;
+    player.hold = null;
+    if (last + 1 >= steps.length) { player.index = last; finish(at, false); return; }
+    player.index = last + 1;
+    player.stepStart = at;
+    if (player.state === "paused") player.pausedAt = at;
+    enter(at);
+  }
+  function synced(repetitions) {
+    // The server's saved repetitions (after a reconnect): count any the page missed.
+    repetitions.forEach(function (r) { counted(r); });
+  }
+  window.nerveglidePlayer = {
+    start: function () { if (player.state === "idle") start(); },
+    state: function () { return player.state; },
+    current: function () { return player.state === "idle" ? steps[0] : current(); },
+    counted: counted,
+    synced: synced,
+    useTimer: function () {
+      // The camera can't be used: the clock paces the repetitions again.
+      if (!cameraMode) return;
+      cameraMode = false;
+      if (player.state === "running") player.stepStart = clock();
+      root.setAttribute("data-mode", "timer");
+    },
+    speak: speak,
+    cameraMode: function () { return cameraMode; }
+  };
+  root.setAttribute("data-mode", cameraMode ? "camera" : "timer");
 
   if (data.session.status !== "in_progress") {
     player.state = "finished";

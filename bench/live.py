@@ -1,0 +1,241 @@
+"""How fast the live coach answers, over a real WebSocket on loopback.
+
+Starts ``nerveglide serve`` (SQLite in a temporary folder), makes one program and N
+in-progress sessions, and runs N clients at once, each replaying a rendered clip's
+landmark track (tracked once by the offline pipeline) at 30 frames a second over
+``/ws/coach``, as the camera page sends it. After each frame a client sends a ``ping``:
+the server answers it after the frame's events, so frame-sent to pong-received is the time
+the server took to take in that frame (queueing, validation, the motion coach, any
+repetition saved, the reply). Prints:
+
+* p50 / p95 / p99 of that time over every frame of every client (goal: p95 under 20 ms
+  with 50 streams on 2 cores),
+* the server's CPU per stream (its process's CPU time over the run, per stream and per
+  second), and per frame,
+* in process, without the network: the server's own work per frame, split into taking
+  the message in (parse and validate it, make a Pose) and the motion coach
+  (``LiveCoach.feed``): p50 / p95 (goal: p95 under 1 ms for both),
+* repetitions counted per client, to show the load did not change what was counted.
+
+Bounded: at most ``--clients`` streams (default 10) for at most ``--seconds`` (default 20).
+Prints figures; asserts nothing. Run: .venv/bin/python -m bench.live [--clients 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from tests.integration.live.conftest import CLIP, RAISE_RIGHT, frame_message
+from tests.shared_data import SHARED
+
+from nerveglide.content.loader import default_library
+from nerveglide.motion.analysis import Landmarks
+from nerveglide.motion.live import LiveCoach
+from nerveglide.motion.pipeline import load_landmarks, save_landmarks
+from nerveglide.motion.spec import GlideSpec
+from nerveglide.services.analysis import track_video
+from nerveglide.services.live import pose_from_frame
+from nerveglide.web.live_messages import FrameIn, parse_message
+
+FPS = 30.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    k = min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))
+    return ordered[k]
+
+
+def track(cache: Path | None) -> Landmarks:
+    if cache is not None and cache.exists():
+        return load_landmarks(cache)
+    _, lm = track_video(CLIP)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        save_landmarks(cache, lm)
+    return lm
+
+
+def request(base: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(
+        base + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req) as response:
+        return json.load(response)
+
+
+def serve(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+    env = {**os.environ, "NERVEGLIDE_DATA_DIR": str(data), "NERVEGLIDE_DATABASE_URL": ""}
+    subprocess.run([sys.executable, "-m", "nerveglide", "db", "upgrade"], env=env, check=True)
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = (data / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nerveglide", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1).close()
+            return process, base
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError((data / "server.log").read_text())
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def client(
+    base: str, session: str, token: str, frames: list[str], seconds: float
+) -> tuple[list[float], int]:
+    import websockets
+
+    latencies: list[float] = []
+    reps = 0
+    url = base.replace("http://", "ws://") + "/ws/coach"
+    async with websockets.connect(url, max_size=2**20) as ws:
+        hello = {
+            "v": 1,
+            "type": "hello",
+            "session": session,
+            "token": token,
+            "exercise_id": RAISE_RIGHT["exercise_id"],
+            "leg": "right",
+        }
+        await ws.send(json.dumps(hello))
+        await ws.recv()  # ready
+        await ws.recv()  # coaching
+        start = time.perf_counter()
+        for i, frame in enumerate(frames):
+            due = start + i / FPS
+            if due - start > seconds:
+                break
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            sent = time.perf_counter()
+            await ws.send(frame)
+            await ws.send('{"v":1,"type":"ping"}')
+            while True:
+                event = json.loads(await ws.recv())
+                if event["type"] == "rep" and event.get("saved"):
+                    reps += 1
+                if event["type"] == "pong":
+                    latencies.append((time.perf_counter() - sent) * 1000)
+                    break
+    return latencies, reps
+
+
+def in_process(frames: list[str]) -> tuple[list[float], list[float]]:
+    """The server's own work per frame, without the network or the database: taking in
+    the message (parse, validate, Pose) and the motion coach (``LiveCoach.feed``)."""
+    spec = GlideSpec.of(default_library().exercise(str(RAISE_RIGHT["exercise_id"])))
+    coach = LiveCoach(spec=spec, leg="right")
+    intake, coaching = [], []
+    for text in frames:
+        t0 = time.perf_counter()
+        message = parse_message(text)
+        assert isinstance(message, FrameIn)
+        pose = pose_from_frame(message.t, message.w, message.h, message.lm, message.world)
+        t1 = time.perf_counter()
+        coach.feed(pose, message.t)
+        t2 = time.perf_counter()
+        intake.append((t1 - t0) * 1000)
+        coaching.append((t2 - t1) * 1000)
+    return intake, coaching
+
+
+async def run(clients: int, seconds: float, lm: Landmarks) -> None:
+    frames = [json.dumps(frame_message(lm, i), separators=(",", ":")) for i in range(len(lm.t))]
+    with tempfile.TemporaryDirectory(prefix="nerveglide-bench-live-") as folder:
+        process, base = serve(Path(folder))
+        try:
+            request(base, "PUT", "/api/program", {"affected_leg": "right", "glides": [RAISE_RIGHT]})
+            rules = request(base, "GET", "/api/safety/rules")
+            answers = {q["id"]: "no" for q in rules["questions"]}
+            request(base, "POST", "/api/screening", {"answers": answers})
+            sessions = []
+            for _ in range(clients):
+                s = request(base, "POST", "/api/sessions", {"pain_before": {"back": 2, "leg": 3}})
+                live = request(base, "POST", f"/api/sessions/{s['id']}/live")
+                sessions.append((s["id"], live["token"]))
+            cpu0, wall0 = cpu_seconds(process.pid), time.perf_counter()
+            results = await asyncio.gather(
+                *(client(base, sid, tok, frames, seconds) for sid, tok in sessions)
+            )
+            cpu = cpu_seconds(process.pid) - cpu0
+            wall = time.perf_counter() - wall0
+        except Exception:
+            print((Path(folder) / "server.log").read_text()[-60000:], file=sys.stderr)
+            raise
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    latencies = [x for lat, _ in results for x in lat]
+    total = len(latencies)
+    print(f"{clients} streams at {FPS:g} frames/s for {wall:.1f} s on loopback: {total} frames")
+    print(
+        f"  frame sent -> its events answered: p50 {percentile(latencies, 50):.1f} ms, "
+        f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms"
+    )
+    print(
+        f"  server CPU: {cpu:.1f} s over {wall:.1f} s = {cpu / wall / clients * 100:.1f} % of a "
+        f"core per stream, {cpu / max(total, 1) * 1000:.2f} ms per frame"
+    )
+    print(f"  repetitions counted per client: {sorted({r for _, r in results})}")
+    intake, coaching = in_process(frames)
+    total_ms = [a + b for a, b in zip(intake, coaching, strict=True)]
+    for name, values in (
+        ("message in (parse, validate, Pose)", intake),
+        ("LiveCoach.feed", coaching),
+        ("both", total_ms),
+    ):
+        print(
+            f"  in process, {name}: p50 {statistics.median(values):.2f} ms, "
+            f"p95 {percentile(values, 95):.2f} ms"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=10, help="concurrent streams (max 100)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="per stream (max 60)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="keep the clip's tracked landmarks here (.npz) between runs",
+    )
+    args = parser.parse_args()
+    clients = max(1, min(100, args.clients))
+    seconds = max(1.0, min(60.0, args.seconds))
+    lm = track(args.cache)
+    print(f"landmarks of {CLIP.relative_to(SHARED)}: {len(lm.t)} frames")
+    asyncio.run(run(clients, seconds, lm))
+
+
+if __name__ == "__main__":
+    main()

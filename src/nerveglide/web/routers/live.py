@@ -1,0 +1,337 @@
+"""The live coach: ``/coach`` (a session with the camera), the ``/ws/coach`` WebSocket
+(landmark frames in, coaching events out; docs/live-coach-protocol.md), the live coach's
+secret, and the videos a person chose to keep."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Request, WebSocket
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from nerveglide.errors import InvalidInput, NotFound, NotPermitted
+from nerveglide.services.live import PROTOCOL_VERSION, LiveRun, start_live
+from nerveglide.services.recordings import (
+    delete_recording,
+    list_recordings,
+    recording_file,
+    save_recording,
+)
+from nerveglide.services.uow import SqlAlchemyUnitOfWork
+from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep, UoWDep
+from nerveglide.web.live_messages import (
+    MAX_FRAMES_PER_S,
+    MAX_MESSAGE_BYTES,
+    FrameIn,
+    HelloIn,
+    PingIn,
+    StepIn,
+    parse_message,
+)
+from nerveglide.web.routers.sessions import player_response, start_page
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+
+#: The page has this long after connecting to say hello.
+HELLO_TIMEOUT_S = 10.0
+#: Close codes (4000-4999 are the application's own).
+CLOSE_BAD_HELLO = 4400
+CLOSE_REFUSED = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_SERVER_ERROR = 1011
+#: At most one "too fast" error a second, however fast the frames come.
+RATE_ERROR_EVERY_S = 1.0
+
+# The pose runtime compiles WebAssembly: only the camera page may (CSP 'wasm-unsafe-eval').
+COACH_CSP = (
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' data: blob:; connect-src 'self'; media-src 'self' blob:; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+@router.get("/coach", response_class=HTMLResponse)
+def coach_start_page(
+    request: Request, library: LibraryDep, rules: RulesDep, uow: UoWDep
+) -> Response:
+    return start_page(request, library, rules, uow, camera=True)
+
+
+@router.get("/coach/{session_id}", response_class=HTMLResponse)
+def coach_page(
+    request: Request,
+    session_id: str,
+    library: LibraryDep,
+    rules: RulesDep,
+    uow: UoWDep,
+    settings: SettingsDep,
+) -> Response:
+    response = player_response(request, session_id, library, rules, uow, settings, camera=True)
+    response.headers["Content-Security-Policy"] = COACH_CSP
+    return response
+
+
+@router.post("/api/sessions/{session_id}/live")
+def api_start_live(session_id: str, uow: UoWDep) -> dict[str, Any]:
+    """Start the session's live coach: the secret the page's WebSocket says hello with."""
+    token = start_live(uow, session_id, datetime.now(UTC))
+    uow.commit()
+    return {
+        "session": session_id,
+        "token": token,
+        "protocol": PROTOCOL_VERSION,
+        "websocket": "/ws/coach",
+        "max_message_bytes": MAX_MESSAGE_BYTES,
+        "max_frames_per_s": MAX_FRAMES_PER_S,
+    }
+
+
+# --- the WebSocket -------------------------------------------------------------------------
+
+
+class FrameBudget:
+    """A token bucket: ``rate`` frames a second on average, bursts of ``rate`` more."""
+
+    def __init__(self, rate: float, clock: Any = time.monotonic) -> None:
+        self.rate = rate
+        self._clock = clock
+        self._tokens = rate
+        self._at = clock()
+
+    def take(self) -> bool:
+        now = self._clock()
+        self._tokens = min(self.rate, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    origin = websocket.headers.get("origin")
+    return not origin or urlsplit(origin).netloc == websocket.headers.get("host", "")
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error.get("loc", ()))
+        parts.append(f"{where or 'message'}: {error.get('msg', 'invalid')}")
+    more = len(exc.errors()) - 3
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _json(event: dict[str, Any]) -> str:
+    try:
+        return json.dumps(event, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(event), separators=(",", ":"), allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+async def _send(websocket: WebSocket, events: list[dict[str, Any]]) -> None:
+    for event in events:
+        await websocket.send_text(_json(event))
+
+
+def _error(code: str, message: str) -> dict[str, Any]:
+    """An error before a run has sequence numbers (the hello was not accepted)."""
+    return {"v": PROTOCOL_VERSION, "seq": 0, "type": "error", "code": code, "message": message}
+
+
+@router.websocket("/ws/coach")
+async def coach_socket(websocket: WebSocket) -> None:
+    if not _same_origin(websocket):
+        await websocket.close(code=CLOSE_REFUSED)
+        return
+    await websocket.accept()
+    app = websocket.app
+    run: LiveRun | None = None
+    try:
+        hello = await _hello(websocket)
+        if hello is None:
+            return
+        run = LiveRun(
+            lambda: SqlAlchemyUnitOfWork(app.state.session_factory),
+            app.state.library,
+            hello.session,
+        )
+        try:
+            events = await run_in_threadpool(run.open, hello.token, hello.last_seq)
+            if hello.exercise_id and hello.leg:
+                events += await run_in_threadpool(run.coach, hello.exercise_id, hello.leg)
+        except (NotFound, NotPermitted) as exc:
+            run = None
+            await _send(websocket, [_error("refused", exc.message)])
+            code = CLOSE_NOT_FOUND if isinstance(exc, NotFound) else CLOSE_REFUSED
+            await websocket.close(code=code, reason=exc.message[:120])
+            return
+        except InvalidInput as exc:
+            events = [run.error("invalid", exc.message)]
+        await _send(websocket, events)
+        await _serve(websocket, run)
+    except WebSocketDisconnect:
+        pass
+    except Exception:
+        # Never let it reach the HTTP error pages: close, and the page reconnects and
+        # takes the saved repetitions as the truth.
+        log.exception("live coach of session %s failed", run.session_id if run else "?")
+        if websocket.application_state == WebSocketState.CONNECTED:
+            await websocket.close(code=CLOSE_SERVER_ERROR)
+    finally:
+        if run is not None:
+            try:
+                await run_in_threadpool(run.close)
+            except Exception:
+                log.exception("could not keep the live coach state of session %s", run.session_id)
+
+
+async def _hello(websocket: WebSocket) -> HelloIn | None:
+    """The first message must be a valid hello, within :data:`HELLO_TIMEOUT_S`."""
+    try:
+        message = await asyncio.wait_for(websocket.receive(), HELLO_TIMEOUT_S)
+    except TimeoutError:
+        await _send(websocket, [_error("hello", "say hello first: no hello came in time")])
+        await websocket.close(code=CLOSE_BAD_HELLO)
+        return None
+    if message.get("type") == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000))
+    text = message.get("text")
+    problem = None
+    hello = None
+    if text is None:
+        problem = "the first message must be a hello in JSON text, not binary data"
+    elif len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
+        problem = f"the message is larger than {MAX_MESSAGE_BYTES} bytes"
+    else:
+        try:
+            parsed = parse_message(text)
+        except ValidationError as exc:
+            problem = _describe(exc)
+        else:
+            if isinstance(parsed, HelloIn):
+                hello = parsed
+            else:
+                problem = f"the first message must be a hello, not a {parsed.type}"
+    if hello is None:
+        await _send(websocket, [_error("hello", problem or "say hello first")])
+        await websocket.close(code=CLOSE_BAD_HELLO)
+    return hello
+
+
+async def _serve(websocket: WebSocket, run: LiveRun) -> None:
+    budget = FrameBudget(MAX_FRAMES_PER_S)
+    last_rate_error = -math.inf
+    while websocket.application_state == WebSocketState.CONNECTED:
+        message = await websocket.receive()
+        if message.get("type") == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is None:
+            await _send(websocket, [run.error("binary", "send JSON text: binary data is refused")])
+            continue
+        if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
+            await _send(
+                websocket,
+                [run.error("too_large", f"the message is larger than {MAX_MESSAGE_BYTES} bytes")],
+            )
+            continue
+        try:
+            parsed = parse_message(text)
+        except ValidationError as exc:
+            await _send(websocket, [run.error("invalid", _describe(exc))])
+            continue
+        try:
+            if isinstance(parsed, FrameIn):
+                if not budget.take():
+                    now = time.monotonic()
+                    if now - last_rate_error >= RATE_ERROR_EVERY_S:
+                        last_rate_error = now
+                        await _send(
+                            websocket,
+                            [
+                                run.error(
+                                    "too_fast",
+                                    f"more than {MAX_FRAMES_PER_S:g} frames a second: "
+                                    "frames are being dropped",
+                                )
+                            ],
+                        )
+                    continue
+                events = await run_in_threadpool(
+                    run.frame, parsed.t, parsed.w, parsed.h, parsed.lm, parsed.world
+                )
+            elif isinstance(parsed, StepIn):
+                events = await run_in_threadpool(run.coach, parsed.exercise_id, parsed.leg)
+            elif isinstance(parsed, PingIn):
+                events = [run.pong()]
+            else:
+                events = [run.error("invalid", "hello was already said on this connection")]
+        except InvalidInput as exc:
+            events = [run.error("invalid", exc.message)]
+        await _send(websocket, events)
+
+
+# --- kept videos -------------------------------------------------------------------------------
+
+
+@router.post("/api/sessions/{session_id}/recordings", status_code=201)
+async def api_save_recording(
+    session_id: str, request: Request, uow: UoWDep, settings: SettingsDep
+) -> dict[str, object]:
+    view = await save_recording(
+        uow,
+        directory=settings.recordings_dir,
+        session_id=session_id,
+        content_type=request.headers.get("content-type"),
+        chunks=request.stream(),
+        max_bytes=settings.recording_max_mb * 1024 * 1024,
+        now=datetime.now(UTC),
+    )
+    uow.commit()
+    return view.as_dict()
+
+
+@router.get("/api/sessions/{session_id}/recordings")
+def api_recordings(session_id: str, uow: UoWDep) -> list[dict[str, object]]:
+    return [r.as_dict() for r in list_recordings(uow, session_id)]
+
+
+@router.get("/api/sessions/{session_id}/recordings/{recording_id}")
+def api_recording(
+    session_id: str, recording_id: int, uow: UoWDep, settings: SettingsDep
+) -> FileResponse:
+    path, content_type = recording_file(uow, settings.recordings_dir, session_id, recording_id)
+    return FileResponse(path, media_type=content_type)
+
+
+@router.delete("/api/sessions/{session_id}/recordings/{recording_id}", status_code=204)
+def api_delete_recording(
+    session_id: str, recording_id: int, uow: UoWDep, settings: SettingsDep
+) -> Response:
+    path = delete_recording(uow, settings.recordings_dir, session_id, recording_id)
+    uow.commit()
+    path.unlink(missing_ok=True)
+    return Response(status_code=204)
