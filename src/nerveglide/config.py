@@ -323,11 +323,6 @@ class Settings(BaseSettings):
         return Path(__file__).resolve().parents[2] / "node_modules" / "@mediapipe" / "pose"
 
     @property
-    def recordings_dir(self) -> Path:
-        """Where kept session videos are stored."""
-        return self.data_dir / "recordings"
-
-    @property
     def effective_database_url(self) -> str:
         """The database to use: ``database_url``, or the SQLite file under ``data_dir``."""
         if self.database_url is not None:

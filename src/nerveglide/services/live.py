@@ -3,8 +3,11 @@
 The page that coaches a session with the camera first starts its live coach
 (:func:`start_live`), which hands it a random secret (only its SHA-256 is stored). Every
 WebSocket connection then passes :func:`authorize_live`, the one place that decides
-whether a connection may coach a session: the session exists, is still in progress, and
-the secret is the one given (accounts add "and it is the logged-in person's" here).
+whether a connection may coach a session: someone is logged in (the session cookie of the
+WebSocket handshake), the session is that patient's own, it exists and is still in
+progress, and the secret is the one given. Its units of work are scoped to that patient
+(:func:`nerveglide.services.access.patient_uow`), so another patient's session is not
+even found.
 
 A :class:`LiveRun` is one connection: it feeds each landmark frame to the motion
 package's :class:`~nerveglide.motion.live.LiveCoach` (the offline pipeline run causally),
@@ -29,9 +32,16 @@ from typing import Any, cast
 import numpy as np
 
 from nerveglide.content.schema import Library
+from nerveglide.domain.accounts import Actor
 from nerveglide.domain.pacing import RepKey
 from nerveglide.domain.program import Leg, Program
-from nerveglide.errors import DatabaseError, InvalidInput, NotFound, NotPermitted
+from nerveglide.errors import (
+    DatabaseError,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    NotPermitted,
+)
 from nerveglide.motion.live import LiveCoach
 from nerveglide.motion.pose import N_LANDMARKS, Pose
 from nerveglide.motion.spec import GlideSpec
@@ -109,15 +119,23 @@ class LiveGrant:
     state: dict[str, Any]
 
 
-def authorize_live(uow: AbstractUnitOfWork, session_id: str, token: str) -> LiveGrant:
-    """May this connection coach ``session_id``? The one check for every live connection.
+def authorize_live(
+    uow: AbstractUnitOfWork, actor: Actor | None, session_id: str, token: str
+) -> LiveGrant:
+    """May ``actor`` (the login of the connection, None for nobody) coach ``session_id``?
+    The one check for every live connection.
 
-    Raises :class:`~nerveglide.errors.NotFound` for an unknown session (or one whose live
-    coach was never started), :class:`~nerveglide.errors.NotPermitted` for an ended
-    session or a wrong secret."""
-    row = uow.sessions.get(session_id)
+    Raises :class:`~nerveglide.errors.NotAuthenticated` when nobody is logged in,
+    :class:`~nerveglide.errors.NotFound` for a session that is not the logged-in
+    patient's own, an unknown one, or one whose live coach was never started (``uow``
+    must be scoped to that patient), :class:`~nerveglide.errors.NotPermitted` for an
+    ended session or a wrong secret."""
+    if actor is None or actor.account_id is None:
+        raise NotAuthenticated("Log in again to use the camera coach.")
+    owner = actor.account_id if actor.role == "patient" else None
+    row = uow.sessions.get(session_id) if owner is not None and uow.patient_id == owner else None
     live = uow.live.coach(session_id) if row is not None else None
-    if row is None or live is None:
+    if row is None or live is None or row.patient_id != owner or live.patient_id != owner:
         raise NotFound("There is no live coach for this session: start it from its page.")
     # Compare before anything else is said about the session: a wrong secret learns nothing.
     if not hmac.compare_digest(live.token_hash, _hash(token)):
@@ -156,19 +174,21 @@ def _key(exercise_id: str, leg: str) -> str:
 class LiveRun:
     """One connection's live coaching of a session (see the module docstring).
 
-    ``uow_factory`` makes a fresh unit of work for each database step (the run lives as
-    long as the connection). Methods return the events to send, each a JSON-ready dict
-    with ``v`` and a sequence number ``seq``."""
+    ``uow_factory`` makes a fresh unit of work, scoped to ``actor``'s own data, for each
+    database step (the run lives as long as the connection). Methods return the events
+    to send, each a JSON-ready dict with ``v`` and a sequence number ``seq``."""
 
     def __init__(
         self,
         uow_factory: Callable[[], AbstractUnitOfWork],
         library: Library,
         session_id: str,
+        actor: Actor | None,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._uow_factory = uow_factory
+        self._actor = actor
         self._library = library
         self.session_id = session_id
         self._clock = clock
@@ -190,7 +210,7 @@ class LiveRun:
         ``seen_seq`` is the last sequence number the page saw: numbering goes on after
         it even if the server stopped before it could store its own."""
         with self._uow_factory() as uow:
-            grant = authorize_live(uow, self.session_id, token)
+            grant = authorize_live(uow, self._actor, self.session_id, token)
             stored = program_by_id(uow, grant.session.program_id)
             if stored is None:  # pragma: no cover - a foreign key keeps it
                 raise NotFound("The program of this session is gone.")

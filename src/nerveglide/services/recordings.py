@@ -1,5 +1,7 @@
-"""Videos of a session the person chose to keep: saved under the data dir, listed,
-deleted. Nothing is recorded unless the person ticks "keep a video of this session"."""
+"""Videos of a session the person chose to keep: saved in the patient's own data folder
+(:func:`recordings_dir`, deleted with the account), listed, deleted. Nothing is recorded
+unless the person ticks "keep a video of this session". Every function takes a unit of
+work scoped to that patient: another patient's session or video is not found."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from nerveglide.errors import InvalidInput, NotFound
+from nerveglide.services.analysis import patient_data_dir
 from nerveglide.services.sessions import session_view
 from nerveglide.services.uow import AbstractUnitOfWork
 from nerveglide.store.models.live import SessionRecordingRow
@@ -22,6 +25,7 @@ __all__ = [
     "delete_recording",
     "list_recordings",
     "recording_file",
+    "recordings_dir",
     "save_recording",
 ]
 
@@ -50,6 +54,11 @@ class RecordingView:
             "created_at": self.created_at.isoformat(),
             "url": f"/api/sessions/{self.session_id}/recordings/{self.id}",
         }
+
+
+def recordings_dir(data_dir: Path, patient_id: int) -> Path:
+    """Where one patient's kept videos live: ``{data_dir}/patients/{id}/recordings``."""
+    return patient_data_dir(data_dir, patient_id) / "recordings"
 
 
 def _view(row: SessionRecordingRow) -> RecordingView:

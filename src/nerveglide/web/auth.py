@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from starlette.requests import HTTPConnection
 
 from nerveglide.config import Settings
 from nerveglide.domain.accounts import Actor
@@ -31,6 +32,7 @@ __all__ = [
     "authenticate",
     "check_csrf",
     "client_address",
+    "connection_actor",
     "csrf_token_for",
     "session_cookie_name",
     "set_session_cookie",
@@ -86,12 +88,13 @@ def set_session_cookie(response: Response, settings: Settings, value: str) -> No
     )
 
 
-def client_address(request: Request) -> str | None:
+def client_address(request: HTTPConnection) -> str | None:
     return request.client.host if request.client else None
 
 
-def current_login(request: Request) -> LoggedIn | None:
-    """The request's login session (resolved once per request)."""
+def current_login(request: HTTPConnection) -> LoggedIn | None:
+    """The request's login session (resolved once per request); a WebSocket's from the
+    cookie of its handshake."""
     if not hasattr(request.state, "login"):
         settings: Settings = request.app.state.settings
         cookie = request.cookies.get(session_cookie_name(settings))
@@ -136,8 +139,15 @@ async def check_csrf(request: Request) -> None:
         )
 
 
-async def authenticate(request: Request) -> None:
-    """App-wide: a login for every route outside :data:`PUBLIC_ROUTES`, then CSRF."""
+async def authenticate(request: HTTPConnection) -> None:
+    """App-wide: a login for every route outside :data:`PUBLIC_ROUTES`, then CSRF.
+
+    A WebSocket goes on to its route, which refuses a connection with no login (or for
+    someone else's data) with a close code the page can act on (the live coach:
+    :func:`nerveglide.services.live.authorize_live`); its writes are not forms, and its
+    Origin is checked there."""
+    if not isinstance(request, Request):
+        return
     login = current_login(request)
     if login is None and _route_path(request) not in PUBLIC_ROUTES:
         raise NotAuthenticated()
@@ -149,6 +159,12 @@ def require_actor(request: Request) -> Actor:
     if login is None:
         raise NotAuthenticated()
     return login.actor(client_address(request))
+
+
+def connection_actor(connection: HTTPConnection) -> Actor | None:
+    """Who opened this connection (a WebSocket's handshake cookie), or None."""
+    login = current_login(connection)
+    return None if login is None else login.actor(client_address(connection))
 
 
 def optional_login(request: Request) -> LoggedIn | None:

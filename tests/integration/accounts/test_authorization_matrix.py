@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from starlette.routing import WebSocketRoute
 
 from nerveglide.store.db import make_engine
 from nerveglide.web.auth import PUBLIC_ROUTES
@@ -57,12 +58,22 @@ def classify(route: APIRoute) -> str:
     return "unclassified"
 
 
-def _api_routes(candidates: list[Any]) -> Iterator[APIRoute]:
+def _all_routes(candidates: list[Any]) -> Iterator[Any]:
     for route in candidates:
+        if hasattr(route, "original_router"):  # an included router (FastAPI >= 0.16x)
+            yield from _all_routes(list(route.original_router.routes))
+        else:
+            yield route
+
+
+def _api_routes(candidates: list[Any]) -> Iterator[APIRoute]:
+    for route in _all_routes(candidates):
         if isinstance(route, APIRoute):
             yield route
-        elif hasattr(route, "original_router"):  # an included router (FastAPI >= 0.16x)
-            yield from _api_routes(list(route.original_router.routes))
+
+
+def _is_websocket(route: Any) -> bool:
+    return isinstance(route, APIWebSocketRoute | WebSocketRoute)
 
 
 def routes(app: Any) -> list[tuple[APIRoute, str]]:
@@ -72,7 +83,23 @@ def routes(app: Any) -> list[tuple[APIRoute, str]]:
         for method in sorted(route.methods or ())
     ]
     assert len(found) > 60, "the route table looks empty: the matrix would check nothing"
-    return sorted(found, key=lambda rm: rm[0].path == "/logout")  # logging out last
+    # Ending the session next to last (the live coach needs it in progress), logging out last.
+    return sorted(
+        found,
+        key=lambda rm: (
+            rm[0].path == "/logout",
+            rm[0].path.startswith("/api/sessions/") and rm[0].path.endswith(("/finish", "/stop")),
+        ),
+    )
+
+
+#: WebSocket routes (not in the matrix: a WebSocket has no method and status to check),
+#: each with its own test of who is refused.
+WEBSOCKETS = {
+    # tests/integration/live/test_coach_socket.py: no login, another patient's session, a
+    # clinician, a logged-out page, a wrong key, an ended session, a foreign origin.
+    "/ws/coach",
+}
 
 
 def test_every_route_is_classified(app: App):
@@ -82,7 +109,10 @@ def test_every_route_is_classified(app: App):
             for route, method in routes(client.app)
             if classify(route) == "unclassified"
         ]
+        app_routes: list[Any] = list(getattr(client.app, "routes", []))
+        websockets = {route.path for route in _all_routes(app_routes) if _is_websocket(route)}
     assert unclassified == [], "routes with no access rule; classify them in this test"
+    assert websockets == WEBSOCKETS, "a WebSocket route with no test of who may connect"
 
 
 @pytest.fixture
@@ -122,6 +152,12 @@ def world(app: App) -> Iterator[dict[str, Any]]:
         }
         assert own.put(f"/api/diary/{today}", json=entry).is_success
         assert own.post("/reminders/feeds").status_code == 201
+        recording = own.post(
+            f"/api/sessions/{session['id']}/recordings",
+            content=b"\x1a\x45\xdf\xa3" + b"\x00" * 64,
+            headers={"Content-Type": "video/webm"},
+        )
+        assert recording.status_code == 201, recording.text
         engine = make_engine(url)
         with engine.begin() as connection:
             feed = connection.execute(text("SELECT id FROM calendar_feed")).scalar_one()
@@ -145,6 +181,7 @@ def world(app: App) -> Iterator[dict[str, Any]]:
             "account_id": str(victim),
             "feed_id": str(feed),
             "exercise_id": "seated-leg-raise",
+            "recording_id": str(recording.json()["id"]),
         }
         yield {"clients": clients, "params": params, "session_id": session["id"]}
 

@@ -1,6 +1,6 @@
-"""A real app on SQLite and PostgreSQL with a program and a started session, and the
-landmarks of a rendered clip (tracked once per test run by the offline pipeline) as the
-frames a page would send over ``/ws/coach``."""
+"""A real app on SQLite and PostgreSQL, a logged-in patient with a program and a started
+session, and the landmarks of a rendered clip (tracked once per test run by the offline
+pipeline) as the frames a page would send over ``/ws/coach``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from nerveglide.config import get_settings
 from nerveglide.motion.analysis import Landmarks
 from nerveglide.store import migrate
 from nerveglide.web.app import create_app
+from tests.accounts import logged_in_patient
 from tests.integration.motion.conftest import LandmarksOf, landmarks_of  # noqa: F401
 from tests.integration.web.test_sessions_api import screen
 from tests.shared_data import SHARED
@@ -42,6 +43,7 @@ def app_client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
         data_dir=tmp_path, database_url=database_url, env="test", recording_max_mb=1
     )
     with TestClient(create_app(settings)) as client:
+        logged_in_patient(client, database_url)
         screen(client)
         response = client.put(
             "/api/program", json={"affected_leg": "right", "glides": [RAISE_RIGHT]}

@@ -2,7 +2,7 @@
 landmark stream counts what the motion coach and ``nerveglide analyze`` count (saved as
 camera repetitions with range and hold), a reconnect mid-set neither loses nor doubles a
 repetition, bad messages get error events and the connection survives, and only a
-started, in-progress session's own page may connect."""
+started, in-progress session's own page, logged in as its patient, may connect."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from nerveglide.motion.analysis import Landmarks, analyse
 from nerveglide.motion.live import LiveCoach, RepEvent, replay, stream
 from nerveglide.motion.spec import GlideSpec
 from nerveglide.web.live_messages import MAX_FRAMES_PER_S, MAX_MESSAGE_BYTES
+from tests.accounts import add_account, log_in
 from tests.integration.live.conftest import frame_message, labels
 
 #: Every third frame of the 30 fps clip: 10 frames a second, as a slow phone sends them.
@@ -241,3 +242,45 @@ def test_numbering_goes_on_after_the_last_event_the_page_saw(
     with app_client.websocket_connect("/ws/coach") as ws:
         ready = hello(ws, session_id, token, last_seq=500)
     assert ready["seq"] == 501
+
+
+def refusal(client: TestClient, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """The close code and the error event of a refused hello."""
+    with client.websocket_connect("/ws/coach") as ws:
+        ws.send_json(body)
+        event = ws.receive_json()
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+    return closed.value.code, dict(event)
+
+
+def test_only_the_logged_in_patient_whose_session_it_is_may_connect(
+    app_client: TestClient, session_id: str, token: str, database_url: str
+):
+    base = {"v": 1, "type": "hello", "session": session_id, "token": token}
+    # Nobody logged in (no login cookie in the handshake): refused, even with the key.
+    nobody = TestClient(app_client.app)
+    code, event = refusal(nobody, base)
+    assert (code, event["code"]) == (4401, "refused")
+    assert "log in" in event["message"].lower()
+
+    # Another patient, even one who somehow holds the key: the session is not theirs.
+    other = TestClient(app_client.app)
+    add_account(database_url, "other.patient@example.org")
+    log_in(other, "other.patient@example.org")
+    code, event = refusal(other, base)
+    assert (code, event["code"]) == (4404, "refused")
+    assert session_id not in json.dumps(event)
+    assert other.post(f"/api/sessions/{session_id}/live").status_code == 404
+
+    # A clinician has no camera coach of a patient's session.
+    add_account(database_url, "clinician@example.org", "clinician")
+    clinician = TestClient(app_client.app)
+    log_in(clinician, "clinician@example.org")
+    assert refusal(clinician, base)[0] == 4404
+
+    # The owner still can; after logging out, the same page can't.
+    with app_client.websocket_connect("/ws/coach") as ws:
+        hello(ws, session_id, token)
+    assert app_client.post("/logout", follow_redirects=False).status_code == 303
+    assert refusal(app_client, base)[0] == 4401

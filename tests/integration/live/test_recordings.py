@@ -1,19 +1,27 @@
-"""Kept session videos on SQLite and PostgreSQL: saved under the data dir only when
-uploaded, listed, served back, deleted with their file; too large or not a video is
-refused with nothing left behind."""
+"""Kept session videos on SQLite and PostgreSQL: saved in the patient's own data folder
+only when uploaded, listed, served back, deleted with their file (and with the account);
+too large or not a video is refused with nothing left behind; nobody else reaches them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from nerveglide.store.db import make_engine
+from tests.accounts import PASSWORD, add_account, log_in
 
 #: Not a playable video, but the server stores bytes as given: it never decodes them.
 WEBM = b"\x1a\x45\xdf\xa3" + b"\x00" * 4096
 
 
 def files(tmp_path: Path) -> list[Path]:
-    return sorted(p for p in (tmp_path / "recordings").rglob("*") if p.is_file())
+    return sorted(p for p in tmp_path.rglob("*") if p.is_file() and p.suffix in (".webm", ".part"))
+
+
+def patient_folder(client: TestClient, tmp_path: Path) -> Path:
+    return tmp_path / "patients" / str(client.get("/api/me").json()["id"])
 
 
 def test_a_video_is_kept_listed_served_and_deleted(
@@ -29,7 +37,7 @@ def test_a_video_is_kept_listed_served_and_deleted(
     assert video["content_type"] == "video/webm"
     assert video["size_bytes"] == len(WEBM)
     [stored] = files(tmp_path)
-    assert stored.parent.name == session_id
+    assert stored.parent == patient_folder(app_client, tmp_path) / "recordings" / session_id
     assert stored.read_bytes() == WEBM
 
     assert [v["id"] for v in app_client.get(url).json()] == [video["id"]]
@@ -79,3 +87,80 @@ def test_a_foreign_page_cannot_upload(app_client: TestClient, session_id: str):
         headers={"Content-Type": "video/webm", "Origin": "https://evil.test"},
     )
     assert response.status_code == 403
+
+
+def upload(client: TestClient, session_id: str) -> dict[str, object]:
+    response = client.post(
+        f"/api/sessions/{session_id}/recordings",
+        content=WEBM,
+        headers={"Content-Type": "video/webm"},
+    )
+    assert response.status_code == 201, response.text
+    video: dict[str, object] = response.json()
+    return video
+
+
+def test_nobody_else_reaches_a_video_and_changes_are_audited(
+    app_client: TestClient, session_id: str, database_url: str, tmp_path: Path
+):
+    video = upload(app_client, session_id)
+    url = str(video["url"])
+    owner_id = int(app_client.get("/api/me").json()["id"])
+    add_account(database_url, "clinician@example.org", "clinician")
+    add_account(database_url, "other.patient@example.org")
+    anonymous = TestClient(app_client.app)
+    assert anonymous.get(url).status_code == 401
+    other = TestClient(app_client.app)
+    log_in(other, "other.patient@example.org")
+    clinician = TestClient(app_client.app)
+    log_in(clinician, "clinician@example.org")
+    for client, status in ((other, 404), (clinician, 403)):
+        assert client.get(url).status_code == status
+        assert client.get(f"/api/sessions/{session_id}/recordings").status_code == status
+        assert client.delete(url).status_code == status
+        refused = client.post(
+            f"/api/sessions/{session_id}/recordings",
+            content=WEBM,
+            headers={"Content-Type": "video/webm"},
+        )
+        assert refused.status_code == status
+    assert app_client.get(url).content == WEBM
+    assert len(files(tmp_path)) == 1
+
+    assert app_client.delete(url).status_code == 204
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        changes = connection.execute(
+            text(
+                "SELECT action, actor_id, actor_role FROM audit_event "
+                "WHERE object_type = 'session_recording' AND patient_id = :p ORDER BY id"
+            ),
+            {"p": owner_id},
+        ).all()
+    engine.dispose()
+    assert [tuple(c) for c in changes] == [
+        ("create", owner_id, "patient"),
+        ("delete", owner_id, "patient"),
+    ]
+
+
+def count(database_url: str, table: str) -> int:
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        value = int(connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
+    engine.dispose()
+    return value
+
+
+def test_deleting_the_account_deletes_its_videos_and_live_coach(
+    app_client: TestClient, session_id: str, token: str, database_url: str, tmp_path: Path
+):
+    upload(app_client, session_id)
+    upload(app_client, session_id)
+    assert len(files(tmp_path)) == 2
+    assert count(database_url, "live_coach") == 1  # the token fixture started it
+    gone = app_client.post("/account/delete", data={"password": PASSWORD}, follow_redirects=False)
+    assert gone.status_code == 303, gone.text
+    assert files(tmp_path) == []
+    for table in ("session_recording", "live_coach", "exercise_session"):
+        assert count(database_url, table) == 0, table

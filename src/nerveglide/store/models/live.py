@@ -1,6 +1,7 @@
 """``live_coach``: a session coached live by the camera (the secret its page holds, the
 coach's state and event sequence, stored at each counted repetition), and
-``session_recording``: a video the person chose to keep of a session."""
+``session_recording``: a video the person chose to keep of a session. Both belong to the
+session's patient, like every clinical table."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nerveglide.store.base import Base, UTCDateTime
+from nerveglide.store.models.owned import PatientOwned
 
 __all__ = ["LiveCoachRow", "SessionRecordingRow"]
 
 
-class LiveCoachRow(Base):
+class LiveCoachRow(PatientOwned, Base):
     """The live coach of one exercise session."""
 
     __tablename__ = "live_coach"
@@ -36,8 +38,9 @@ class LiveCoachRow(Base):
     frames: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class SessionRecordingRow(Base):
-    """A video of a session the person ticked "keep" for; the file is under the data dir."""
+class SessionRecordingRow(PatientOwned, Base):
+    """A video of a session the person ticked "keep" for; the file is in the patient's data
+    folder (deleted with the account)."""
 
     __tablename__ = "session_recording"
 

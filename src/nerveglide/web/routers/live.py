@@ -1,6 +1,9 @@
 """The live coach: ``/coach`` (a session with the camera), the ``/ws/coach`` WebSocket
 (landmark frames in, coaching events out; docs/live-coach-protocol.md), the live coach's
-secret, and the videos a person chose to keep."""
+secret, and the videos a person chose to keep. All of it is the logged-in patient's own:
+the HTTP routes take the patient's unit of work (``UoWDep``), the WebSocket resolves the
+login of its handshake and opens that patient's units of work (``authorize_live``
+decides)."""
 
 from __future__ import annotations
 
@@ -19,16 +22,21 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from nerveglide.errors import InvalidInput, NotFound, NotPermitted
+from nerveglide.domain.accounts import Actor
+from nerveglide.errors import InvalidInput, NotAuthenticated, NotFound, NotPermitted
+from nerveglide.services.access import patient_uow
 from nerveglide.services.live import PROTOCOL_VERSION, LiveRun, start_live
 from nerveglide.services.recordings import (
     delete_recording,
     list_recordings,
     recording_file,
+    recordings_dir,
     save_recording,
 )
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
-from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep, UoWDep
+from nerveglide.store.db import SessionFactory
+from nerveglide.web.auth import connection_actor
+from nerveglide.web.deps import LibraryDep, PatientIdDep, RulesDep, SettingsDep, UoWDep
 from nerveglide.web.live_messages import (
     MAX_FRAMES_PER_S,
     MAX_MESSAGE_BYTES,
@@ -47,6 +55,7 @@ log = logging.getLogger(__name__)
 HELLO_TIMEOUT_S = 10.0
 #: Close codes (4000-4999 are the application's own).
 CLOSE_BAD_HELLO = 4400
+CLOSE_NOT_LOGGED_IN = 4401
 CLOSE_REFUSED = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_SERVER_ERROR = 1011
@@ -161,32 +170,45 @@ def _error(code: str, message: str) -> dict[str, Any]:
     return {"v": PROTOCOL_VERSION, "seq": 0, "type": "error", "code": code, "message": message}
 
 
+def _units(session_factory: SessionFactory, actor: Actor | None) -> SqlAlchemyUnitOfWork:
+    """The connection's unit of work: scoped to the logged-in patient's own data. Anyone
+    else gets one that sees no clinical row (authorize_live refuses them first)."""
+    if actor is None or actor.role != "patient" or actor.account_id is None:
+        return SqlAlchemyUnitOfWork(session_factory)
+    return patient_uow(session_factory, actor, actor.account_id, what="live coach")
+
+
+def _close_code(exc: NotAuthenticated | NotFound | NotPermitted) -> int:
+    if isinstance(exc, NotAuthenticated):
+        return CLOSE_NOT_LOGGED_IN
+    return CLOSE_NOT_FOUND if isinstance(exc, NotFound) else CLOSE_REFUSED
+
+
 @router.websocket("/ws/coach")
 async def coach_socket(websocket: WebSocket) -> None:
     if not _same_origin(websocket):
         await websocket.close(code=CLOSE_REFUSED)
         return
-    await websocket.accept()
     app = websocket.app
+    # Who is connecting: the login session of the handshake's cookie (checked in
+    # authorize_live, with the session id, once the hello says which session).
+    actor = await run_in_threadpool(connection_actor, websocket)
+    await websocket.accept()
     run: LiveRun | None = None
     try:
         hello = await _hello(websocket)
         if hello is None:
             return
-        run = LiveRun(
-            lambda: SqlAlchemyUnitOfWork(app.state.session_factory),
-            app.state.library,
-            hello.session,
-        )
+        factory = app.state.session_factory
+        run = LiveRun(lambda: _units(factory, actor), app.state.library, hello.session, actor)
         try:
             events = await run_in_threadpool(run.open, hello.token, hello.last_seq)
             if hello.exercise_id and hello.leg:
                 events += await run_in_threadpool(run.coach, hello.exercise_id, hello.leg)
-        except (NotFound, NotPermitted) as exc:
+        except (NotAuthenticated, NotFound, NotPermitted) as exc:
             run = None
             await _send(websocket, [_error("refused", exc.message)])
-            code = CLOSE_NOT_FOUND if isinstance(exc, NotFound) else CLOSE_REFUSED
-            await websocket.close(code=code, reason=exc.message[:120])
+            await websocket.close(code=_close_code(exc), reason=exc.message[:120])
             return
         except InvalidInput as exc:
             events = [run.error("invalid", exc.message)]
@@ -299,11 +321,15 @@ async def _serve(websocket: WebSocket, run: LiveRun) -> None:
 
 @router.post("/api/sessions/{session_id}/recordings", status_code=201)
 async def api_save_recording(
-    session_id: str, request: Request, uow: UoWDep, settings: SettingsDep
+    session_id: str,
+    request: Request,
+    uow: UoWDep,
+    patient_id: PatientIdDep,
+    settings: SettingsDep,
 ) -> dict[str, object]:
     view = await save_recording(
         uow,
-        directory=settings.recordings_dir,
+        directory=recordings_dir(settings.data_dir, patient_id),
         session_id=session_id,
         content_type=request.headers.get("content-type"),
         chunks=request.stream(),
@@ -321,17 +347,27 @@ def api_recordings(session_id: str, uow: UoWDep) -> list[dict[str, object]]:
 
 @router.get("/api/sessions/{session_id}/recordings/{recording_id}")
 def api_recording(
-    session_id: str, recording_id: int, uow: UoWDep, settings: SettingsDep
+    session_id: str,
+    recording_id: int,
+    uow: UoWDep,
+    patient_id: PatientIdDep,
+    settings: SettingsDep,
 ) -> FileResponse:
-    path, content_type = recording_file(uow, settings.recordings_dir, session_id, recording_id)
+    directory = recordings_dir(settings.data_dir, patient_id)
+    path, content_type = recording_file(uow, directory, session_id, recording_id)
     return FileResponse(path, media_type=content_type)
 
 
 @router.delete("/api/sessions/{session_id}/recordings/{recording_id}", status_code=204)
 def api_delete_recording(
-    session_id: str, recording_id: int, uow: UoWDep, settings: SettingsDep
+    session_id: str,
+    recording_id: int,
+    uow: UoWDep,
+    patient_id: PatientIdDep,
+    settings: SettingsDep,
 ) -> Response:
-    path = delete_recording(uow, settings.recordings_dir, session_id, recording_id)
+    directory = recordings_dir(settings.data_dir, patient_id)
+    path = delete_recording(uow, directory, session_id, recording_id)
     uow.commit()
     path.unlink(missing_ok=True)
     return Response(status_code=204)

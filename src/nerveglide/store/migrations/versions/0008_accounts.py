@@ -40,6 +40,8 @@ OWNED_TABLES = (
     "reminder_setting",
     "calendar_feed",
     "reminder",
+    "live_coach",
+    "session_recording",
 )
 #: Tables whose primary key was one name per installation; now one per patient.
 KEYED_BY_NAME = {"safety_setting": "name", "questionnaire_schedule": "questionnaire_id"}

@@ -15,6 +15,13 @@
   var cfg = data.camera;
   var sessionId = data.session.id;
   var $ = function (id) { return document.getElementById(id); };
+  // API writes carry the login session's CSRF token (the page's <meta name="csrf-token">).
+  function csrfHeaders(extra) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    var headers = { "X-CSRF-Token": meta ? meta.getAttribute("content") : "" };
+    Object.keys(extra || {}).forEach(function (k) { headers[k] = extra[k]; });
+    return headers;
+  }
   var ui = {
     view: $("c-view"), video: $("c-video"), overlay: $("c-overlay"), cue: $("c-cue"),
     phase: $("c-phase"), setup: $("c-setup"), body: $("c-check-body"), side: $("c-check-side"),
@@ -305,7 +312,7 @@
     var saved = null;
     try { saved = sessionStorage.getItem(TOKEN_KEY); } catch (e) { /* private mode */ }
     if (saved && !fresh) return Promise.resolve(saved);
-    return fetch("/api/sessions/" + sessionId + "/live", { method: "POST" }).then(function (response) {
+    return fetch("/api/sessions/" + sessionId + "/live", { method: "POST", headers: csrfHeaders() }).then(function (response) {
       if (!response.ok) {
         return response.json().then(function (body) { throw new Error(body.detail || ("status " + response.status)); });
       }
@@ -340,6 +347,10 @@
         socket = null;
         if (closing || !running) return;
         if (close.code === 4403 && !fresh) { connect(true); return; }  // a stale key: get a new one
+        if (close.code === 4401) {  // the login ended: a reconnect would be refused too
+          toTimer("Your login has ended: log in again to use the camera coach.");
+          return;
+        }
         if (close.code === 4403 || close.code === 4404) {
           toTimer("The camera coach refused this session (" + (close.reason || close.code) + ").");
           return;
@@ -475,7 +486,7 @@
     chunks = [];
     say("Saving your video...");
     fetch("/api/sessions/" + sessionId + "/recordings", {
-      method: "POST", headers: { "Content-Type": type }, body: blob
+      method: "POST", headers: csrfHeaders({ "Content-Type": type }), body: blob
     }).then(function (response) {
       if (!response.ok) throw new Error("status " + response.status);
       say("Your video is saved on your nerveglide server.");
@@ -496,7 +507,7 @@
         del.textContent = "Delete";
         del.setAttribute("aria-label", "Delete " + a.textContent);
         del.addEventListener("click", function () {
-          fetch(v.url, { method: "DELETE" }).then(listVideos);
+          fetch(v.url, { method: "DELETE", headers: csrfHeaders() }).then(listVideos);
         });
         li.appendChild(a);
         li.appendChild(document.createTextNode(" "));
