@@ -1,6 +1,7 @@
 """How fast the live coach answers, over a real WebSocket on loopback.
 
-Starts ``nerveglide serve`` (SQLite in a temporary folder), makes one program and N
+Starts ``nerveglide serve`` (SQLite in a temporary folder), registers a patient (each
+request and WebSocket handshake carries their login), makes one program and N
 in-progress sessions, and runs N clients at once, each replaying a rendered clip's
 landmark track (tracked once by the offline pipeline) at 30 frames a second over
 ``/ws/coach``, as the camera page sends it. After each frame a client sends a ``ping``:
@@ -37,6 +38,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.conftest import Login, register_patient
 from tests.integration.live.conftest import CLIP, RAISE_RIGHT, frame_message
 from tests.shared_data import SHARED
 
@@ -70,11 +72,18 @@ def track(cache: Path | None) -> Landmarks:
     return lm
 
 
-def request(base: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def cookie(login: Login) -> str:
+    return f"{login.cookie_name}={login.cookie}"
+
+
+def request(
+    base: str, login: Login, method: str, path: str, body: dict[str, Any] | None = None
+) -> Any:
+    """An API call as the registered patient (their login cookie and CSRF token)."""
     data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(
-        base + path, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json", "Cookie": cookie(login)}
+    headers["X-CSRF-Token"] = login.csrf
+    req = urllib.request.Request(base + path, data=data, method=method, headers=headers)
     with urllib.request.urlopen(req) as response:
         return json.load(response)
 
@@ -111,14 +120,15 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def client(
-    base: str, session: str, token: str, frames: list[str], seconds: float
+    base: str, login: Login, session: str, token: str, frames: list[str], seconds: float
 ) -> tuple[list[float], int]:
     import websockets
 
     latencies: list[float] = []
     reps = 0
     url = base.replace("http://", "ws://") + "/ws/coach"
-    async with websockets.connect(url, max_size=2**20) as ws:
+    headers = {"Cookie": cookie(login)}  # the handshake carries the login, as a browser's
+    async with websockets.connect(url, max_size=2**20, additional_headers=headers) as ws:
         hello = {
             "v": 1,
             "type": "hello",
@@ -173,18 +183,21 @@ async def run(clients: int, seconds: float, lm: Landmarks) -> None:
     with tempfile.TemporaryDirectory(prefix="nerveglide-bench-live-") as folder:
         process, base = serve(Path(folder))
         try:
-            request(base, "PUT", "/api/program", {"affected_leg": "right", "glides": [RAISE_RIGHT]})
-            rules = request(base, "GET", "/api/safety/rules")
+            login = register_patient(base, "bench.patient@example.org")
+            program = {"affected_leg": "right", "glides": [RAISE_RIGHT]}
+            request(base, login, "PUT", "/api/program", program)
+            rules = request(base, login, "GET", "/api/safety/rules")
             answers = {q["id"]: "no" for q in rules["questions"]}
-            request(base, "POST", "/api/screening", {"answers": answers})
+            request(base, login, "POST", "/api/screening", {"answers": answers})
             sessions = []
+            pain = {"pain_before": {"back": 2, "leg": 3}}
             for _ in range(clients):
-                s = request(base, "POST", "/api/sessions", {"pain_before": {"back": 2, "leg": 3}})
-                live = request(base, "POST", f"/api/sessions/{s['id']}/live")
+                s = request(base, login, "POST", "/api/sessions", pain)
+                live = request(base, login, "POST", f"/api/sessions/{s['id']}/live")
                 sessions.append((s["id"], live["token"]))
             cpu0, wall0 = cpu_seconds(process.pid), time.perf_counter()
             results = await asyncio.gather(
-                *(client(base, sid, tok, frames, seconds) for sid, tok in sessions)
+                *(client(base, login, sid, tok, frames, seconds) for sid, tok in sessions)
             )
             cpu = cpu_seconds(process.pid) - cpu0
             wall = time.perf_counter() - wall0

@@ -20,7 +20,15 @@ import tempfile
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, REPO, start_server, stop_server
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    REPO,
+    patient_context,
+    start_server,
+    stop_server,
+)
 from tests.e2e.test_live_coach import CLIP, FPS, RAISE_RIGHT, begin_with_camera
 from tests.e2e.test_session_player import put_program
 
@@ -59,7 +67,9 @@ def measure(model: str, video: Path, seconds: float, folder: Path) -> str:
                     f"--use-file-for-fake-video-capture={video}",
                 ],
             )
-            context = browser.new_context(viewport=DESKTOP, permissions=["camera"])
+            context = patient_context(  # the server's registered patient, logged in
+                browser, server.url, viewport=DESKTOP, permissions=["camera"]
+            )
             page = context.new_page()
             begin_with_camera(page, server)
             page.get_by_role("button", name="Turn on the camera").click()

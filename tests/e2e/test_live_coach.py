@@ -17,7 +17,16 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, WebSocket, expect
 
 from nerveglide.web.live_messages import MAX_MESSAGE_BYTES
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, MOBILE, REPO, Server, watch
+from tests.e2e.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    MOBILE,
+    REPO,
+    Server,
+    patient_context,
+    watch,
+)
 from tests.e2e.test_session_player import put_program, rows
 from tests.shared_data import SHARED
 
@@ -93,7 +102,9 @@ def test_the_camera_coach_counts_a_clip_from_landmarks_alone(
     truth = json.loads(CLIP.with_suffix(".json").read_text())
     assert truth["leg"] == "right"
     put_program(lite_server, [RAISE_RIGHT], affected="right")
-    context = camera_browser.new_context(viewport=DESKTOP, permissions=["camera"])
+    context = patient_context(
+        camera_browser, lite_server.url, viewport=DESKTOP, permissions=["camera"]
+    )
     seen = watch(context)
     page = context.new_page()
     sent: list[str | bytes] = []
@@ -124,12 +135,14 @@ def test_the_camera_coach_counts_a_clip_from_landmarks_alone(
     page.get_by_role("button", name="End session").click()
     videos = page.locator("#videos-list li")
     expect(videos).to_have_count(1, timeout=30_000)
-    kept = list((lite_server.data_dir / "recordings" / session_id).glob("*.webm"))
+    [(patient_id,)] = rows(lite_server, "SELECT id FROM account WHERE role = 'patient'")
+    folder = lite_server.data_dir / "patients" / str(patient_id) / "recordings" / session_id
+    kept = list(folder.glob("*.webm"))
     assert len(kept) == 1
     assert kept[0].stat().st_size > 10_000
     videos.get_by_role("button", name="Delete").click()
     expect(videos).to_have_count(0)
-    assert list((lite_server.data_dir / "recordings" / session_id).glob("*.webm")) == []
+    assert list(folder.glob("*.webm")) == []
     context.close()
 
     pose_fps = stats["processed"] / elapsed_s
@@ -176,7 +189,8 @@ def test_the_camera_coach_counts_a_clip_from_landmarks_alone(
 
 def test_without_a_camera_the_session_runs_on_the_timer(browser: Browser, fast_server: Server):
     put_program(fast_server, [RAISE_RIGHT], affected="right")
-    context = browser.new_context(viewport=DESKTOP)  # no camera permission, no camera
+    # No camera permission, no camera.
+    context = patient_context(browser, fast_server.url, viewport=DESKTOP)
     seen = watch(context)
     page = context.new_page()
     begin_with_camera(page, fast_server)
@@ -196,8 +210,8 @@ def test_without_a_camera_the_session_runs_on_the_timer(browser: Browser, fast_s
 
 def test_the_camera_page_is_accessible(browser: Browser, fast_server: Server):
     put_program(fast_server, [RAISE_RIGHT], affected="right")
-    context = browser.new_context(viewport=MOBILE, bypass_csp=True)  # axe is injected
-    page = context.new_page()
+    context = patient_context(browser, fast_server.url, viewport=MOBILE, bypass_csp=True)
+    page = context.new_page()  # axe is injected (bypass_csp)
     begin_with_camera(page, fast_server)
     page.wait_for_load_state("networkidle")
     page.add_script_tag(path=str(REPO / "node_modules" / "axe-core" / "axe.min.js"))
