@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +16,8 @@ from pathlib import Path
 from nerveglide.errors import InvalidInput, NotFound
 from nerveglide.services.analysis import patient_data_dir
 from nerveglide.services.sessions import session_view
-from nerveglide.services.uow import AbstractUnitOfWork
+from nerveglide.services.uow import AbstractUnitOfWork, SqlAlchemyUnitOfWork
+from nerveglide.store.db import SessionFactory
 from nerveglide.store.models.live import SessionRecordingRow
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
     "RecordingView",
     "delete_recording",
     "list_recordings",
+    "move_unowned_recordings",
     "recording_file",
     "recordings_dir",
     "save_recording",
@@ -59,6 +62,34 @@ class RecordingView:
 def recordings_dir(data_dir: Path, patient_id: int) -> Path:
     """Where one patient's kept videos live: ``{data_dir}/patients/{id}/recordings``."""
     return patient_data_dir(data_dir, patient_id) / "recordings"
+
+
+def move_unowned_recordings(session_factory: SessionFactory, data_dir: Path) -> int:
+    """Move the videos an installation kept before accounts (``{data_dir}/recordings/
+    {session_id}``) into the folder of the session's patient (the 0008 migration gave every
+    session one); returns how many session folders moved. A folder of no known session is
+    left where it is."""
+    legacy = data_dir / "recordings"
+    if not legacy.is_dir():
+        return 0
+    moved = 0
+    with SqlAlchemyUnitOfWork(session_factory, system=True) as uow:
+        for folder in sorted(p for p in legacy.iterdir() if p.is_dir()):
+            session = uow.sessions.get(folder.name)
+            if session is None:
+                continue
+            target = recordings_dir(data_dir, session.patient_id) / folder.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.exists():
+                for item in folder.iterdir():
+                    shutil.move(item, target / item.name)
+                folder.rmdir()
+            else:
+                shutil.move(folder, target)
+            moved += 1
+    if not any(legacy.iterdir()):
+        legacy.rmdir()
+    return moved
 
 
 def _view(row: SessionRecordingRow) -> RecordingView:

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
+from sqlalchemy import Connection
 
 from nerveglide.errors import DatabaseError, InvalidInput
 from nerveglide.store.db import database_errors, make_engine
@@ -106,13 +108,41 @@ def _packaged_config() -> Config:
     return config
 
 
+def _sqlite_pragma(connection: Connection, pragma: str) -> list[Any]:
+    """Run a PRAGMA on the driver's connection, outside any transaction."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA {pragma}")
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def _run(url: str, action: Callable[[Config], None]) -> None:
     config = alembic_config(url)
     engine = make_engine(url)
     try:
-        with database_errors(), engine.begin() as connection:
-            config.attributes["connection"] = connection
-            action(config)
+        with database_errors(), engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            if sqlite:
+                # SQLite rebuilds a table to alter it (batch mode): with foreign keys on,
+                # dropping the old table would delete (cascade) or refuse over the rows
+                # that refer to it. Off for the migration (only outside a transaction),
+                # then every reference is checked before the commit.
+                _sqlite_pragma(connection, "foreign_keys=OFF")
+            try:
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    action(config)
+                    if sqlite:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise DatabaseError(
+                                f"migration: rows refer to rows that do not exist: {broken[:5]}"
+                            )
+            finally:
+                if sqlite:
+                    _sqlite_pragma(connection, "foreign_keys=ON")
     except CommandError as exc:
         raise InvalidInput(f"migration: {exc}") from exc
     finally:

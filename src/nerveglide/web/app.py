@@ -34,7 +34,7 @@ from nerveglide.errors import (
 )
 from nerveglide.services import alerts
 from nerveglide.services.content_release import record_content_release
-from nerveglide.services.recordings import RecordingTooLarge
+from nerveglide.services.recordings import RecordingTooLarge, move_unowned_recordings
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
 from nerveglide.web.auth import ANON_CSRF_COOKIE, authenticate
@@ -85,6 +85,8 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
         engine = make_engine(url)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
+        # Videos kept before accounts go into their patient's folder.
+        move_unowned_recordings(app.state.session_factory, settings.data_dir)
         app.state.content_release = record_content_release(
             app.state.session_factory,
             digest=content_digest(),

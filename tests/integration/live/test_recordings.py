@@ -1,9 +1,11 @@
 """Kept session videos on SQLite and PostgreSQL: saved in the patient's own data folder
 only when uploaded, listed, served back, deleted with their file (and with the account);
-too large or not a video is refused with nothing left behind; nobody else reaches them."""
+too large or not a video is refused with nothing left behind; nobody else reaches them;
+videos kept before accounts move to their session's patient."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -164,3 +166,61 @@ def test_deleting_the_account_deletes_its_videos_and_live_coach(
     assert files(tmp_path) == []
     for table in ("session_recording", "live_coach", "exercise_session"):
         assert count(database_url, table) == 0, table
+
+
+def test_videos_kept_before_accounts_go_to_the_patient_who_takes_the_data_over(
+    database_url: str, tmp_path: Path
+):
+    from nerveglide.config import get_settings
+    from nerveglide.store import migrate
+    from nerveglide.web.app import create_app
+    from tests.accounts import form_token
+
+    migrate.upgrade(database_url, "0007")  # the live coach, before accounts
+    session_id = "11111111-2222-3333-4444-555555555555"
+    started = datetime(2026, 11, 1, 9, tzinfo=UTC)
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO program (id, affected_leg, created_at) VALUES (1, 'right', :t)"),
+            {"t": started},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO exercise_session (id, program_id, source, glides, started_at, "
+                "status, pain_before_back, pain_before_leg) "
+                "VALUES (:id, 1, 'web', '[]', :t, 'completed', 2, 3)"
+            ),
+            {"id": session_id, "t": started},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO session_recording (session_id, file_name, content_type, "
+                "size_bytes, created_at) VALUES (:id, 'old.webm', 'video/webm', :n, :t)"
+            ),
+            {"id": session_id, "n": len(WEBM), "t": started},
+        )
+        recording_id = connection.execute(text("SELECT id FROM session_recording")).scalar_one()
+    engine.dispose()
+    old = tmp_path / "recordings" / session_id / "old.webm"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(WEBM)
+    migrate.upgrade(database_url)
+
+    settings = get_settings(data_dir=tmp_path, database_url=database_url, env="test")
+    with TestClient(create_app(settings)) as client:
+        registered = client.post(
+            "/register",
+            data={"email": "me@example.org", "password": PASSWORD,
+                  "csrf_token": form_token(client, "/register")},
+            follow_redirects=False,
+        )  # fmt: skip
+        assert registered.status_code == 303, registered.text
+        client.headers["X-CSRF-Token"] = client.get("/api/me").json()["csrf_token"]
+        [video] = client.get(f"/api/sessions/{session_id}/recordings").json()
+        assert video["id"] == recording_id
+        assert client.get(video["url"]).content == WEBM
+        assert files(tmp_path) == [
+            patient_folder(client, tmp_path) / "recordings" / session_id / "old.webm"
+        ]
+    assert not (tmp_path / "recordings").exists()
