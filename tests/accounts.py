@@ -66,3 +66,16 @@ def logged_in_patient(
     patient_id = add_account(database_url, email)
     log_in(client, email)
     return patient_id
+
+
+def register(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    """Register a self-guided patient through the form (logged in on ``client`` after),
+    with API writes carrying the session's CSRF token."""
+    registered = client.post(
+        "/register",
+        data={"email": email, "password": password,
+              "csrf_token": form_token(client, "/register")},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert registered.status_code == 303, registered.text
+    client.headers["X-CSRF-Token"] = str(client.get("/api/me").json()["csrf_token"])

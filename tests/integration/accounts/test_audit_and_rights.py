@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine
-from tests.accounts import PASSWORD, add_account, form_token, log_in
+from tests.accounts import PASSWORD, add_account, form_token, log_in, register
 from tests.integration.accounts.conftest import App
 from tests.integration.web.test_sessions_api import RAISE_000, screen
 
@@ -161,14 +161,7 @@ def test_a_pre_accounts_database_goes_to_the_first_patient_who_registers(databas
     settings = get_settings(data_dir=tmp_path, database_url=database_url, env="test")
     app = App(settings, database_url)
     with app.client() as client:
-        registered = client.post(
-            "/register",
-            data={"email": "me@example.org", "password": PASSWORD,
-                  "csrf_token": form_token(client, "/register")},
-            follow_redirects=False,
-        )  # fmt: skip
-        assert registered.status_code == 303
-        client.headers["X-CSRF-Token"] = client.get("/api/me").json()["csrf_token"]
+        register(client, "me@example.org")
         assert client.get("/api/program").json()["affected_leg"] == "right"
     assert rows(database_url, "SELECT id, email, unclaimed FROM account") == [
         (owner, "me@example.org", False)

@@ -174,7 +174,7 @@ def test_videos_kept_before_accounts_go_to_the_patient_who_takes_the_data_over(
     from nerveglide.config import get_settings
     from nerveglide.store import migrate
     from nerveglide.web.app import create_app
-    from tests.accounts import form_token
+    from tests.accounts import register
 
     migrate.upgrade(database_url, "0007")  # the live coach, before accounts
     session_id = "11111111-2222-3333-4444-555555555555"
@@ -209,14 +209,7 @@ def test_videos_kept_before_accounts_go_to_the_patient_who_takes_the_data_over(
 
     settings = get_settings(data_dir=tmp_path, database_url=database_url, env="test")
     with TestClient(create_app(settings)) as client:
-        registered = client.post(
-            "/register",
-            data={"email": "me@example.org", "password": PASSWORD,
-                  "csrf_token": form_token(client, "/register")},
-            follow_redirects=False,
-        )  # fmt: skip
-        assert registered.status_code == 303, registered.text
-        client.headers["X-CSRF-Token"] = client.get("/api/me").json()["csrf_token"]
+        register(client, "me@example.org")
         [video] = client.get(f"/api/sessions/{session_id}/recordings").json()
         assert video["id"] == recording_id
         assert client.get(video["url"]).content == WEBM
