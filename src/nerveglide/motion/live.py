@@ -108,9 +108,8 @@ from nerveglide.motion.angles import (
     COLUMN,
     DEFAULT_SOURCE,
     IMAGE_ONLY,
-    facing_votes,
-    measure_each,
-    visible,
+    measure_frame,
+    visible_frame,
 )
 from nerveglide.motion.errors import FILM_HINT
 from nerveglide.motion.filters import OneEuroFilter
@@ -124,13 +123,7 @@ from nerveglide.motion.reps import (
     calibrate,
 )
 from nerveglide.motion.spec import LEG_JOINTS, MOVEMENT_JOINT, GlideSpec, Movement
-from nerveglide.motion.view import (
-    MAX_OBLIQUE_DEG,
-    body_in_frame,
-    camera_side_votes,
-    oblique_3d_deg,
-    oblique_deg,
-)
+from nerveglide.motion.view import MAX_OBLIQUE_DEG, FrameView, frame_view, judge_frames
 
 FloatArray = npt.NDArray[np.float64]
 RepLeg = Literal["left", "right", "both", "none"]
@@ -281,6 +274,8 @@ class _Track:
     candidate: str = "rest"
     candidate_t: float = -math.inf
     peak_speeds: list[float] = field(default_factory=list)
+    usual_speed: float | None = None
+    """The median of ``peak_speeds`` (kept as they come, not recomputed each frame)."""
     ends: list[float] = field(default_factory=list)
     last_end_s: float = -math.inf
     pending: tuple[RepSegment, float] | None = None
@@ -299,10 +294,10 @@ class _Frames:
     world: deque[FloatArray] = field(default_factory=deque)
     vis: deque[FloatArray] = field(default_factory=deque)
     found: deque[bool] = field(default_factory=deque)
-    raw: deque[FloatArray] = field(default_factory=deque)
-    angles: deque[FloatArray] = field(default_factory=deque)
-    image: deque[FloatArray] = field(default_factory=deque)
-    clear: deque[npt.NDArray[np.bool_]] = field(default_factory=deque)
+    raw: deque[list[float]] = field(default_factory=deque)
+    angles: deque[list[float]] = field(default_factory=deque)
+    image: deque[list[float]] = field(default_factory=deque)
+    clear: deque[list[bool]] = field(default_factory=deque)
 
     def trim(self, before: float) -> None:
         while self.t and self.t[0] < before:
@@ -323,6 +318,8 @@ class _Frames:
 _NO_XY = np.full((N_LANDMARKS, 2), np.nan)
 _NO_WORLD = np.full((N_LANDMARKS, 3), np.nan)
 _NO_VIS = np.zeros(N_LANDMARKS)
+_NO_ANGLES = [math.nan] * len(ANGLE_COLUMNS)
+_NONE_CLEAR = [False] * len(ANGLE_COLUMNS)
 
 
 class LiveCoach:
@@ -370,7 +367,9 @@ class LiveCoach:
         self._started = False
         self._unseen_since: dict[str, float] = {}
         self._problems: set[str] = set()
-        self._view: deque[tuple[float, Pose]] = deque()
+        self._view: deque[tuple[float, FrameView]] = deque()
+        self._frame_view: FrameView | None = None
+        self._rep_legs: set[str] = set()
         self._oblique: float | None = None
         self._next_view_t = -math.inf
         self.reps: list[Rep] = []
@@ -421,32 +420,37 @@ class LiveCoach:
     def _add(self, now: float, pose: Pose | None) -> None:
         f = self._frames
         if pose is None:
+            self._frame_view = None
             xy, world, vis = _NO_XY, _NO_WORLD, _NO_VIS
+            raw = image = _NO_ANGLES
+            clear = _NONE_CLEAR
         else:
             xy = pose.xy
             world = pose.world if pose.world is not None else _NO_WORLD
             vis = pose.visibility
+            view = self._frame_view = frame_view(pose.xy, pose.world, vis)
             if abs(self._facing) < SETTLED_VOTES or abs(self._side) < SETTLED_VOTES:
-                self._vote(world[None], vis[None])
-        mirror = 1.0 if self._facing >= 0 else -1.0
-        sees_left = self._side >= 0
-        raw, image = measure_each(
-            xy,
-            world,
-            vis,
-            mirror=mirror,
-            camera_sees_left=sees_left,
-            sources=(DEFAULT_SOURCE, IMAGE_ONLY),
-        )
+                self._vote_frame(view)
+            mirror = 1.0 if self._facing >= 0 else -1.0
+            sees_left = self._side >= 0
+            raw, image = measure_frame(
+                xy,
+                pose.world,
+                vis,
+                mirror=mirror,
+                camera_sees_left=sees_left,
+                sources=(DEFAULT_SOURCE, IMAGE_ONLY),
+            )
+            clear = visible_frame(vis.tolist(), CLEAR_VISIBILITY)
         f.t.append(now)
         f.xy.append(xy)
         f.world.append(world)
         f.vis.append(vis)
         f.found.append(pose is not None)
         f.raw.append(raw)
-        f.angles.append(self._filter(now, raw))
+        f.angles.append(self._filter.step(now, raw))
         f.image.append(image)
-        f.clear.append(visible(vis, CLEAR_VISIBILITY) & (pose is not None))
+        f.clear.append(clear)
         f.trim(now - KEEP_S)
 
     def _window(self, since: float = -math.inf) -> tuple[Landmarks, Series]:
@@ -583,7 +587,7 @@ class LiveCoach:
             not counter.moving
             and self.spec is not None
             and self.spec.counter_swing
-            and float(cal.progress(value)) <= -LEAVE
+            and cal.progress_of(value) <= -LEAVE
         ):
             phase = "swing"
         if counter.moving and math.isfinite(value):
@@ -594,10 +598,10 @@ class LiveCoach:
                 k -= 1
             before = float(f.angles[k][COLUMN[track.column]])
             dt = now - f.t[k]
-            p_now = float(cal.progress(value))
-            p_before = float(cal.progress(before)) if math.isfinite(before) else p_now
+            p_now = cal.progress_of(value)
+            p_before = cal.progress_of(before) if math.isfinite(before) else p_now
             speed = abs(value - before) / dt if dt > 0 else 0.0
-            usual = float(np.median(track.peak_speeds)) if track.peak_speeds else None
+            usual = track.usual_speed
             if usual is not None and p_now >= 0.5 and speed <= HOLD_FRACTION * usual:
                 phase = "hold"
             elif p_now >= p_before:
@@ -719,6 +723,7 @@ class LiveCoach:
         m = (series.t >= seg.start_t) & (series.t <= seg.end_t)
         peak_speed = float(np.nanmax(speed[m])) if np.isfinite(speed[m]).any() else 0.0
         track.peak_speeds.append(peak_speed)
+        track.usual_speed = float(np.median(track.peak_speeds))
         if seg.complete:
             track.ends.append(seg.peak_value)
         count = _LegCount(track.leg, track.column, cal, [seg], 0)
@@ -746,6 +751,7 @@ class LiveCoach:
         )
         self.counts[leg] = number
         self.reps.append(rep)
+        self._rep_legs.add(rep.leg)
         track.last_end_s = rep.end_s
         cues = [
             CueEvent(
@@ -789,7 +795,7 @@ class LiveCoach:
         """The columns whose joint must be seen: the exercising leg once known."""
         if len(self._tracks) == 1:
             return [self._tracks[0].column]
-        legs = {r.leg for r in self.reps if r.leg in ("left", "right")}
+        legs = self._rep_legs & {"left", "right"}
         return [tr.column for tr in self._tracks if tr.leg in legs] or [
             tr.column for tr in self._tracks
         ]
@@ -832,26 +838,20 @@ class LiveCoach:
         )
 
     def _check_view(self, now: float, pose: Pose) -> list[Event]:
-        self._view.append((now, pose))
+        assert self._frame_view is not None
+        self._view.append((now, self._frame_view))
         while self._view and self._view[0][0] < now - GRACE_S:
             self._view.popleft()
         if now - self._view[0][0] < GRACE_S * 0.9 or now < self._next_view_t:
             return []  # not a second of frames yet, or checked a moment ago
         self._next_view_t = now + VIEW_EVERY_S
-        # The last second at once (a few numpy calls for all its frames).
-        poses = [p for _, p in self._view]
-        xy = np.stack([p.xy for p in poses])
-        world = np.stack([p.world if p.world is not None else _NO_WORLD for p in poses])
-        vis = np.stack([p.visibility for p in poses])
-        self._vote(world, vis)
-        medians = [
-            float(np.median(x[np.isfinite(x)]))
-            for x in (oblique_deg(xy, world), oblique_3d_deg(world))
-            if np.isfinite(x).any()
-        ]
-        oblique = float(np.mean(medians)) if medians else None
+        # The last second at once, from what each frame left (a few numpy calls).
+        oblique, in_frame, facing, side = judge_frames(
+            [v for _, v in self._view], pose.width, pose.height
+        )
+        self._facing += facing
+        self._side += side
         self._oblique = oblique
-        in_frame = float(np.mean(body_in_frame(xy, pose.width, pose.height)))
         events: list[Event] = []
         events.extend(
             self._flag(
@@ -873,10 +873,14 @@ class LiveCoach:
         )
         return events
 
-    def _vote(self, world: FloatArray, vis: FloatArray) -> None:
-        """Add frames' votes on the model's mirroring and the side facing the camera."""
-        self._facing += facing_votes(world, vis)
-        self._side += camera_side_votes(world, vis)
+    def _vote_frame(self, view: FrameView) -> None:
+        """Add one frame's votes on the model's mirroring and the side facing the
+        camera."""
+        self._facing += view.facing if view.facing is not None else 0.0
+        votes = 0.0
+        for vote in view.side:
+            votes += vote if vote is not None else 0.0
+        self._side += votes
 
     def _flag(
         self,
