@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Literal
 
 import numpy as np
@@ -419,9 +420,9 @@ def _f_cos(a: Vec, b: Vec) -> float:
     return -1.0 if c < -1.0 else 1.0 if c > 1.0 else c
 
 
-def _f_signed(a: Vec, b: Vec, axis: Vec) -> tuple[float, float]:
-    """The ``(y, x)`` :func:`_signed_angle` takes the arctan2 of."""
-    n = _f_unit(axis)
+def _f_signed(a: Vec, b: Vec, n: Vec) -> tuple[float, float]:
+    """The ``(y, x)`` :func:`_signed_angle` takes the arctan2 of, ``n`` being its
+    ``_unit(axis)``."""
     a_p = _f_sub(a, _f_scale(n, _f_dot(a, n)))
     b_p = _f_sub(b, _f_scale(n, _f_dot(b, n)))
     return _f_dot(_f_cross(a_p, b_p), n), _f_dot(a_p, b_p)
@@ -452,6 +453,8 @@ def _f_image_axes(p: Sequence[Vec], camera_sees_left: bool) -> tuple[Vec, Vec, V
 
 
 _VERTICAL: Vec = (0.0, -1.0, 0.0)
+#: Per leg (left, right): hip, knee, ankle, heel and toe indices.
+_LEG_INDICES = tuple(tuple(int(pair[side]) for pair in _LEGS) for side in (0, 1))
 
 
 def _f_arguments(
@@ -461,10 +464,10 @@ def _f_arguments(
     ``yx`` the 4 arctan2 argument pairs (hips left and right, trunk, neck) of
     :func:`_angles_from` for one frame."""
     down = _f_neg(up)
-    right = _f_neg(left)
+    right = _f_unit(_f_neg(left))
     thighs = []
-    for side in (0, 1):
-        hip, knee, ankle, heel, toe = (p[pair[side]] for pair in _LEGS)
+    for legs in _LEG_INDICES:
+        hip, knee, ankle, heel, toe = (p[i] for i in legs)
         thigh = _f_sub(knee, hip)
         shank = _f_sub(ankle, knee)
         thighs.append(thigh)
@@ -475,7 +478,7 @@ def _f_arguments(
     yx.extend(_f_signed(_VERTICAL, up, right))
     ears = _f_mid(p[L.LEFT_EAR], p[L.RIGHT_EAR])
     eyes = _f_mid(p[L.LEFT_EYE], p[L.RIGHT_EYE])
-    yx.extend(_f_signed(forward, _f_sub(eyes, ears), left))
+    yx.extend(_f_signed(forward, _f_sub(eyes, ears), _f_unit(left)))
 
 
 def _f_angles(acos: list[float], atan: list[float]) -> list[float]:
@@ -494,11 +497,15 @@ def _f_angles(acos: list[float], atan: list[float]) -> list[float]:
     ]
 
 
+_NEEDED_GETTERS = tuple(itemgetter(*idx) for idx in _NEEDED_INDICES)
+
+
 def visible_frame(
     visibility: Sequence[float], min_visibility: float = MIN_VISIBILITY
 ) -> list[bool]:
     """:func:`visible` for one frame's 33 visibilities: one flag per angle."""
-    return [all(visibility[i] >= min_visibility for i in idx) for idx in _NEEDED_INDICES]
+    seen = [v >= min_visibility for v in visibility]
+    return [all(get(seen)) for get in _NEEDED_GETTERS]
 
 
 def measure_frame(

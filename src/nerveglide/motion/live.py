@@ -315,6 +315,42 @@ class _Frames:
                 column.popleft()
 
 
+class _Columns:
+    """The kept frames' times and filtered angles also as arrays, filled in place (a
+    row a frame; the kept rows are a slice, so the calibration, run often before the
+    range is known, takes its series without rebuilding arrays from the history)."""
+
+    def __init__(self, width: int) -> None:
+        self._t = np.empty(512)
+        self._rows = np.empty((512, width))
+        self._start = 0
+        self._end = 0
+
+    def append(self, t: float, row: list[float]) -> None:
+        if self._end == len(self._t):
+            kept = self._end - self._start
+            if kept * 2 > len(self._t):  # grow (amortised: at most doubling)
+                self._t = np.concatenate([self._t, np.empty(len(self._t))])
+                self._rows = np.concatenate([self._rows, np.empty_like(self._rows)])
+            self._t[:kept] = self._t[self._start : self._end]
+            self._rows[:kept] = self._rows[self._start : self._end]
+            self._start, self._end = 0, kept
+        self._t[self._end] = t
+        self._rows[self._end] = row
+        self._end += 1
+
+    def trim(self, before: float) -> None:
+        while self._start < self._end and self._t[self._start] < before:
+            self._start += 1
+
+    def column(self, i: int) -> tuple[FloatArray, FloatArray]:
+        """Copies of the kept times and of angle ``i``."""
+        return (
+            self._t[self._start : self._end].copy(),
+            self._rows[self._start : self._end, i].copy(),
+        )
+
+
 _NO_XY = np.full((N_LANDMARKS, 2), np.nan)
 _NO_WORLD = np.full((N_LANDMARKS, 3), np.nan)
 _NO_VIS = np.zeros(N_LANDMARKS)
@@ -360,6 +396,7 @@ class LiveCoach:
             if resume_after_s is not None:
                 track.last_end_s = resume_after_s
         self._frames = _Frames()
+        self._columns = _Columns(len(ANGLE_COLUMNS))
         self._filter = OneEuroFilter(len(ANGLE_COLUMNS))
         self._facing = 0.0
         self._side = 0.0
@@ -448,10 +485,13 @@ class LiveCoach:
         f.vis.append(vis)
         f.found.append(pose is not None)
         f.raw.append(raw)
-        f.angles.append(self._filter.step(now, raw))
+        angles = self._filter.step(now, raw)
+        f.angles.append(angles)
         f.image.append(image)
         f.clear.append(clear)
         f.trim(now - KEEP_S)
+        self._columns.append(now, angles)
+        self._columns.trim(now - KEEP_S)
 
     def _window(self, since: float = -math.inf) -> tuple[Landmarks, Series]:
         f = self._frames
@@ -481,11 +521,7 @@ class LiveCoach:
         return lm, series
 
     def _values(self, column: str) -> tuple[FloatArray, FloatArray]:
-        f = self._frames
-        i = COLUMN[column]
-        t = np.fromiter(f.t, dtype=np.float64, count=len(f.t))
-        v = np.fromiter((a[i] for a in f.angles), dtype=np.float64, count=len(f.t))
-        return t, v
+        return self._columns.column(COLUMN[column])
 
     # -- calibration and counting -------------------------------------------------------
 

@@ -225,6 +225,15 @@ def _seq_sum(values: list[float]) -> float:
     return total
 
 
+def _median(ordered: list[float]) -> float | None:
+    """``np.median`` of sorted values (the middle one, or the mean of the middle two),
+    ``None`` for none."""
+    n = len(ordered)
+    if n == 0:
+        return None
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
 def _ieee_div(a: float, b: float) -> float:
     try:
         return a / b
@@ -288,17 +297,16 @@ def judge_frames(
     what stacking the window's poses and calling :func:`oblique_deg`,
     :func:`oblique_3d_deg`, :func:`body_in_frame`,
     :func:`~nerveglide.motion.angles.facing_votes` and :func:`camera_side_votes` gives."""
-    ratio = np.array([f.ratio for f in frames])
-    lateral = np.array([f.lateral for f in frames]).reshape(-1, 2)
+    lateral = np.array([f.lateral for f in frames])
     medians = [
-        float(np.median(x[np.isfinite(x)]))
-        for x in (
-            np.degrees(np.arcsin(ratio)),
-            np.degrees(np.arctan2(lateral[:, 0], lateral[:, 1])),
+        _median(sorted(x for x in values if math.isfinite(x)))
+        for values in (
+            np.degrees(np.arcsin([f.ratio for f in frames])).tolist(),
+            np.degrees(np.arctan2(lateral[:, 0], lateral[:, 1])).tolist(),
         )
-        if np.isfinite(x).any()
     ]
-    oblique = float(np.mean(medians)) if medians else None
+    known = [m for m in medians if m is not None]
+    oblique = float(np.mean(known)) if known else None
     inside = sum(
         1
         for f in frames
