@@ -79,6 +79,7 @@ reconnect can miss one repetition but never counts one twice.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -116,6 +117,7 @@ from nerveglide.motion.filters import OneEuroFilter
 from nerveglide.motion.pose import N_LANDMARKS, Pose
 from nerveglide.motion.reps import (
     LEAVE,
+    MIN_RANGE_DEG,
     UNCERTAINTY_DEG,
     Calibration,
     RepCounter,
@@ -280,6 +282,10 @@ class _Track:
     last_end_s: float = -math.inf
     pending: tuple[RepSegment, float] | None = None
     """A counted segment waiting for the other leg (with its deadline)."""
+    ordered: list[float] | None = None
+    """While the range is unknown, the kept frames' known values in order: the
+    calibration is tried (every :data:`CALIBRATE_EVERY_S`) only when they span enough
+    for it to find a range."""
     done: list[RepSegment] = field(default_factory=list)
     """Recently reported segments (or merged into the other leg's), so the other leg's
     count of the same movement is not reported again."""
@@ -339,9 +345,13 @@ class _Columns:
         self._rows[self._end] = row
         self._end += 1
 
-    def trim(self, before: float) -> None:
+    def trim(self, before: float) -> FloatArray:
+        """Drop the rows before ``before``; the dropped rows (a view, valid until the
+        next :meth:`append`)."""
+        first = self._start
         while self._start < self._end and self._t[self._start] < before:
             self._start += 1
+        return self._rows[first : self._start]
 
     def column(self, i: int) -> tuple[FloatArray, FloatArray]:
         """Copies of the kept times and of angle ``i``."""
@@ -397,6 +407,9 @@ class LiveCoach:
                 track.last_end_s = resume_after_s
         self._frames = _Frames()
         self._columns = _Columns(len(ANGLE_COLUMNS))
+        for track in self._tracks:
+            if track.calibration is None:
+                track.ordered = []
         self._filter = OneEuroFilter(len(ANGLE_COLUMNS))
         self._facing = 0.0
         self._side = 0.0
@@ -491,7 +504,17 @@ class LiveCoach:
         f.clear.append(clear)
         f.trim(now - KEEP_S)
         self._columns.append(now, angles)
-        self._columns.trim(now - KEEP_S)
+        dropped = self._columns.trim(now - KEEP_S)
+        for track in self._tracks:
+            ordered = track.ordered
+            if ordered is None:
+                continue
+            i = COLUMN[track.column]
+            if math.isfinite(angles[i]):
+                insort(ordered, angles[i])
+            for value in dropped[:, i].tolist():
+                if math.isfinite(value):
+                    del ordered[bisect_left(ordered, value)]
 
     def _window(self, since: float = -math.inf) -> tuple[Landmarks, Series]:
         f = self._frames
@@ -550,6 +573,7 @@ class LiveCoach:
             if found is None:
                 return []
             track.calibration = found
+            track.ordered = None
             track.counter = RepCounter(found, gap_deg=_uncertainty(track.column))
             # Catch up on the frames seen while the range was unknown (a repetition is
             # usually under way: the range shows only once the person moves).
@@ -576,6 +600,23 @@ class LiveCoach:
             return [self._calibration_event(track, now, "updated")]
         return []
 
+    @staticmethod
+    def _may_calibrate(track: _Track) -> bool:
+        """Whether :func:`calibrate` could find a range in the kept frames: its 3rd and
+        97th percentiles lie between the neighbouring order statistics, so when those
+        span less than :data:`MIN_RANGE_DEG` it would find none (a cheap test on values
+        kept in order, instead of running it on a minute of frames twice a second)."""
+        ordered = track.ordered
+        if ordered is None:
+            return True
+        n = len(ordered)
+        if n < 3:
+            return False
+        # One more order statistic each way: safe whatever the rounding of the index.
+        low = ordered[max(0, math.floor(0.03 * (n - 1)) - 1)]
+        high = ordered[min(n - 1, math.ceil(0.97 * (n - 1)) + 1)]
+        return high - low >= MIN_RANGE_DEG - 1e-6
+
     def _calibration_event(
         self, track: _Track, now: float, state: Literal["calibrated", "updated"]
     ) -> CalibrationEvent:
@@ -600,7 +641,8 @@ class LiveCoach:
         if track.counter is None:
             if now >= track.next_try_t:
                 track.next_try_t = now + CALIBRATE_EVERY_S
-                events.extend(self._calibrate(track, now))
+                if self._may_calibrate(track):
+                    events.extend(self._calibrate(track, now))
             if track.counter is None:
                 return events
         counter = track.counter
