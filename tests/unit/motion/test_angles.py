@@ -11,6 +11,8 @@ from nerveglide.motion.angles import (
     COLUMN,
     DEFAULT_SOURCE,
     IMAGE_ONLY,
+    FloatArray,
+    Measure,
     facing_vote_frame,
     facing_votes,
     measure,
@@ -116,7 +118,7 @@ def test_signed_angle_follows_the_right_hand_rule():
     assert signed_angle(x + z, y + 3 * z, z) == pytest.approx(90.0)
 
 
-def random_frames(seed: int, n: int) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray]]:
+def random_frames(seed: int, n: int) -> list[tuple[FloatArray, FloatArray | None, FloatArray]]:
     """Random poses with the awkward cases: unknown points, points seen too faintly,
     coincident points (zero-length segments), no 3D."""
     rng = np.random.default_rng(seed)
@@ -141,7 +143,8 @@ def random_frames(seed: int, n: int) -> list[tuple[np.ndarray, np.ndarray | None
 @pytest.mark.parametrize("mirror", [1.0, -1.0])
 @pytest.mark.parametrize("sees_left", [True, False])
 def test_one_frame_in_plain_floats_equals_the_vectorised_measure(mirror, sees_left):
-    sources = (DEFAULT_SOURCE, IMAGE_ONLY, dict.fromkeys(ANGLE_COLUMNS, "clear-image"))
+    either: dict[str, Measure] = dict.fromkeys(ANGLE_COLUMNS, "clear-image")
+    sources = (DEFAULT_SOURCE, IMAGE_ONLY, either)
     frames = random_frames(int(mirror > 0) + 2 * sees_left, 400)
     # and the figure posed, slightly noisy, as a real side view gives it
     rng = np.random.default_rng(3)

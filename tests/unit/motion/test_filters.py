@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 
 from nerveglide.motion.filters import OneEuroFilter, filter_series
@@ -45,6 +46,9 @@ def test_bad_parameters_are_refused():
         OneEuroFilter(1, min_cutoff=0)
 
 
+FloatArray = npt.NDArray[np.float64]
+
+
 class ArrayFilter:
     """The One Euro filter written over arrays of channels (as it was before the
     per-frame path in plain floats): the reference the filter must equal."""
@@ -57,12 +61,12 @@ class ArrayFilter:
         self.t = np.full(channels, np.nan)
 
     @staticmethod
-    def alpha(cutoff: np.ndarray | float, dt: np.ndarray) -> np.ndarray:
+    def alpha(cutoff: FloatArray | float, dt: FloatArray) -> FloatArray:
         tau = 1.0 / (2.0 * math.pi * np.asarray(cutoff, dtype=np.float64))
-        out: np.ndarray = 1.0 / (1.0 + tau / dt)
+        out: FloatArray = 1.0 / (1.0 + tau / dt)
         return out
 
-    def __call__(self, t: float, x: np.ndarray) -> np.ndarray:
+    def __call__(self, t: float, x: FloatArray) -> FloatArray:
         out = np.full_like(x, np.nan)
         known = np.isfinite(x)
         dt = t - self.t
