@@ -293,72 +293,77 @@ class _Track:
 
 @dataclass
 class _Frames:
-    """The recent frames, as columns."""
+    """The recent frames' times and angles, for the per-frame steps (the rest of each
+    frame is kept in :class:`_Columns`)."""
 
     t: deque[float] = field(default_factory=deque)
-    xy: deque[FloatArray] = field(default_factory=deque)
-    world: deque[FloatArray] = field(default_factory=deque)
-    vis: deque[FloatArray] = field(default_factory=deque)
-    found: deque[bool] = field(default_factory=deque)
     raw: deque[list[float]] = field(default_factory=deque)
     angles: deque[list[float]] = field(default_factory=deque)
-    image: deque[list[float]] = field(default_factory=deque)
-    clear: deque[list[bool]] = field(default_factory=deque)
 
     def trim(self, before: float) -> None:
         while self.t and self.t[0] < before:
             for column in (
                 self.t,
-                self.xy,
-                self.world,
-                self.vis,
-                self.found,
                 self.raw,
                 self.angles,
-                self.image,
-                self.clear,
             ):
                 column.popleft()
 
 
-class _Columns:
-    """The kept frames' times and filtered angles also as arrays, filled in place (a
-    row a frame; the kept rows are a slice, so the calibration, run often before the
-    range is known, takes its series without rebuilding arrays from the history)."""
+_KEPT: dict[str, tuple[tuple[int, ...], type]] = {
+    "t": ((), np.float64),
+    "xy": ((N_LANDMARKS, 2), np.float64),
+    "world": ((N_LANDMARKS, 3), np.float64),
+    "vis": ((N_LANDMARKS,), np.float64),
+    "found": ((), np.bool_),
+    "raw": ((len(ANGLE_COLUMNS),), np.float64),
+    "angles": ((len(ANGLE_COLUMNS),), np.float64),
+    "image": ((len(ANGLE_COLUMNS),), np.float64),
+    "clear": ((len(ANGLE_COLUMNS),), np.bool_),
+}
 
-    def __init__(self, width: int) -> None:
-        self._t = np.empty(512)
-        self._rows = np.empty((512, width))
+
+class _Columns:
+    """The kept frames also as arrays, filled in place (a row a frame): the kept rows
+    are a slice, so measuring a repetition or trying the calibration (run often before
+    the range is known) takes its series without rebuilding arrays from the history."""
+
+    def __init__(self) -> None:
+        self.a: dict[str, Any] = {
+            k: np.empty((512, *shape), dtype=dtype) for k, (shape, dtype) in _KEPT.items()
+        }
         self._start = 0
         self._end = 0
 
-    def append(self, t: float, row: list[float]) -> None:
-        if self._end == len(self._t):
+    def append(self, row: dict[str, Any]) -> None:
+        if self._end == len(self.a["t"]):
             kept = self._end - self._start
-            if kept * 2 > len(self._t):  # grow (amortised: at most doubling)
-                self._t = np.concatenate([self._t, np.empty(len(self._t))])
-                self._rows = np.concatenate([self._rows, np.empty_like(self._rows)])
-            self._t[:kept] = self._t[self._start : self._end]
-            self._rows[:kept] = self._rows[self._start : self._end]
+            for k, array in self.a.items():
+                if kept * 2 > len(array):  # grow (amortised: at most doubling)
+                    array = self.a[k] = np.concatenate([array, np.empty_like(array)])
+                array[:kept] = array[self._start : self._end]
             self._start, self._end = 0, kept
-        self._t[self._end] = t
-        self._rows[self._end] = row
+        for k, value in row.items():
+            self.a[k][self._end] = value
         self._end += 1
 
     def trim(self, before: float) -> FloatArray:
-        """Drop the rows before ``before``; the dropped rows (a view, valid until the
-        next :meth:`append`)."""
+        """Drop the rows before ``before``; the dropped rows' angles (a view, valid
+        until the next :meth:`append`)."""
         first = self._start
-        while self._start < self._end and self._t[self._start] < before:
+        t = self.a["t"]
+        while self._start < self._end and t[self._start] < before:
             self._start += 1
-        return self._rows[first : self._start]
+        out: FloatArray = self.a["angles"][first : self._start]
+        return out
+
+    def since(self, k: str, first: int = 0) -> Any:
+        """The kept rows of column ``k`` from the ``first``-th kept one (a view)."""
+        return self.a[k][self._start + first : self._end]
 
     def column(self, i: int) -> tuple[FloatArray, FloatArray]:
         """Copies of the kept times and of angle ``i``."""
-        return (
-            self._t[self._start : self._end].copy(),
-            self._rows[self._start : self._end, i].copy(),
-        )
+        return self.since("t").copy(), self.since("angles")[:, i].copy()
 
 
 _NO_XY = np.full((N_LANDMARKS, 2), np.nan)
@@ -406,7 +411,7 @@ class LiveCoach:
             if resume_after_s is not None:
                 track.last_end_s = resume_after_s
         self._frames = _Frames()
-        self._columns = _Columns(len(ANGLE_COLUMNS))
+        self._columns = _Columns()
         for track in self._tracks:
             if track.calibration is None:
                 track.ordered = []
@@ -493,17 +498,23 @@ class LiveCoach:
             )
             clear = visible_frame(vis.tolist(), CLEAR_VISIBILITY)
         f.t.append(now)
-        f.xy.append(xy)
-        f.world.append(world)
-        f.vis.append(vis)
-        f.found.append(pose is not None)
         f.raw.append(raw)
         angles = self._filter.step(now, raw)
         f.angles.append(angles)
-        f.image.append(image)
-        f.clear.append(clear)
         f.trim(now - KEEP_S)
-        self._columns.append(now, angles)
+        self._columns.append(
+            {
+                "t": now,
+                "xy": xy,
+                "world": world,
+                "vis": vis,
+                "found": pose is not None,
+                "raw": raw,
+                "angles": angles,
+                "image": image,
+                "clear": clear,
+            }
+        )
         dropped = self._columns.trim(now - KEEP_S)
         for track in self._tracks:
             ordered = track.ordered
@@ -517,29 +528,24 @@ class LiveCoach:
                     del ordered[bisect_left(ordered, value)]
 
     def _window(self, since: float = -math.inf) -> tuple[Landmarks, Series]:
-        f = self._frames
-        t = np.fromiter(f.t, dtype=np.float64, count=len(f.t))
-        first = int(np.searchsorted(t, since, side="left"))
+        c = self._columns
+        first = int(np.searchsorted(c.since("t"), since, side="left"))
 
-        def stack(column: deque[Any]) -> Any:
-            return np.stack(list(column)[first:])
+        def rows(k: str) -> Any:
+            return c.since(k, first).copy()
 
-        t = t[first:]
+        t = rows("t")
         lm = Landmarks(
             t=t,
-            xy=stack(f.xy),
-            world=stack(f.world),
-            visibility=stack(f.vis),
-            found=np.fromiter(list(f.found)[first:], dtype=bool, count=len(t)),
+            xy=rows("xy"),
+            world=rows("world"),
+            visibility=rows("vis"),
+            found=rows("found"),
             width=1,
             height=1,
         )
         series = Series(
-            t=t,
-            raw=stack(f.raw),
-            angles=stack(f.angles),
-            image=stack(f.image),
-            clear=stack(f.clear),
+            t=t, raw=rows("raw"), angles=rows("angles"), image=rows("image"), clear=rows("clear")
         )
         return lm, series
 
@@ -768,10 +774,8 @@ class LiveCoach:
         return abs(track.calibration.span) if track.calibration is not None else 0.0
 
     def _image_span(self, track: _Track, a: float, b: float) -> float:
-        f = self._frames
-        i = COLUMN[track.column]
-        vals = [img[i] for ti, img in zip(f.t, f.image, strict=True) if a <= ti <= b]
-        x = np.asarray(vals, dtype=np.float64)
+        t = self._columns.since("t")
+        x = self._columns.since("image")[(t >= a) & (t <= b), COLUMN[track.column]]
         x = x[np.isfinite(x)]
         return float(x.max() - x.min()) if len(x) > 1 else 0.0
 
