@@ -405,9 +405,13 @@ def _f_neg(a: Vec) -> Vec:
 
 
 def _f_unit(v: Vec) -> Vec:
-    d = _f_dot(v, v)
+    x, y, z = v
+    d = x * x + y * y + z * z
     n = math.sqrt(d) if d >= 0 else d  # NaN stays NaN
-    return (_div(v[0], n), _div(v[1], n), _div(v[2], n))
+    try:
+        return (x / n, y / n, z / n)
+    except ZeroDivisionError:
+        return (_div(x, n), _div(y, n), _div(z, n))
 
 
 def _f_cross(a: Vec, b: Vec) -> Vec:
@@ -423,9 +427,15 @@ def _f_cos(a: Vec, b: Vec) -> float:
 def _f_signed(a: Vec, b: Vec, n: Vec) -> tuple[float, float]:
     """The ``(y, x)`` :func:`_signed_angle` takes the arctan2 of, ``n`` being its
     ``_unit(axis)``."""
-    a_p = _f_sub(a, _f_scale(n, _f_dot(a, n)))
-    b_p = _f_sub(b, _f_scale(n, _f_dot(b, n)))
-    return _f_dot(_f_cross(a_p, b_p), n), _f_dot(a_p, b_p)
+    n0, n1, n2 = n
+    a0, a1, a2 = a
+    b0, b1, b2 = b
+    da = a0 * n0 + a1 * n1 + a2 * n2
+    db = b0 * n0 + b1 * n1 + b2 * n2
+    a0, a1, a2 = a0 - n0 * da, a1 - n1 * da, a2 - n2 * da
+    b0, b1, b2 = b0 - n0 * db, b1 - n1 * db, b2 - n2 * db
+    c0, c1, c2 = a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0
+    return c0 * n0 + c1 * n1 + c2 * n2, a0 * b0 + a1 * b1 + a2 * b2
 
 
 def _f_body_axes(p: Sequence[Vec], mirror: float) -> tuple[Vec, Vec, Vec]:
