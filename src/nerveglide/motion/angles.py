@@ -1,4 +1,6 @@
-"""Joint angles from landmarks: pure numpy, vectorised over frames.
+"""Joint angles from landmarks: numpy, vectorised over frames, and the same arithmetic
+for one frame in plain floats (:func:`measure_frame`, for the live coach; equal to the
+vectorised result to the bit).
 
 The angles are defined as in the content schema (``nerveglide.content.schema``) and the
 test clips' README, in degrees:

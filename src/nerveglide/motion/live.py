@@ -23,6 +23,17 @@ What live can't know that offline can, and what it does instead:
   offline, its end is moved on to where the joint comes to a stop. Live reports the
   counted moment (the offline end can be a fraction of a second later).
 
+Per frame it does a bounded amount of work, whatever the session's length (see
+``bench/live_feed.py``): the frame's angles, filter step and view votes in plain floats
+(:func:`~nerveglide.motion.angles.measure_frame`,
+:meth:`~nerveglide.motion.filters.OneEuroFilter.step`,
+:func:`~nerveglide.motion.view.frame_view`: the same arithmetic as the vectorised code,
+equal to the bit); the view is judged every :data:`VIEW_EVERY_S` from what each frame of
+the last second left; the kept minute of frames is also held in arrays filled in place,
+so measuring a counted repetition or trying the calibration slices them; and before the
+range is known, the calibration is tried only when the kept values (held in order) span
+enough for it to find one.
+
 Time (``Pose.t``) is in seconds and must increase from frame to frame; frames may come at
 any rate (a browser gives 5 to 30 a second) and may be dropped. A frame where the model
 found nobody is fed as ``None`` (with its time).
