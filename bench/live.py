@@ -18,6 +18,9 @@ repetition saved, the reply). Prints:
   (``LiveCoach.feed``): p50 / p95 (goal: p95 under 1 ms for both),
 * repetitions counted per client, to show the load did not change what was counted.
 
+``bench/live_feed.py`` times ``LiveCoach.feed`` alone over a long stream (its growth
+over a session).
+
 Bounded: at most ``--clients`` streams (default 10) for at most ``--seconds`` (default 20).
 Prints figures; asserts nothing. Run: .venv/bin/python -m bench.live [--clients 50]
 """
@@ -219,6 +222,9 @@ async def run(clients: int, seconds: float, lm: Landmarks) -> None:
         f"core per stream, {cpu / max(total, 1) * 1000:.2f} ms per frame"
     )
     print(f"  repetitions counted per client: {sorted({r for _, r in results})}")
+    print(
+        f"  load average (1 min) after the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+    )
     intake, coaching = in_process(frames)
     total_ms = [a + b for a, b in zip(intake, coaching, strict=True)]
     for name, values in (

@@ -1,4 +1,6 @@
-"""Joint angles from landmarks: pure numpy, vectorised over frames.
+"""Joint angles from landmarks: numpy, vectorised over frames, and the same arithmetic
+for one frame in plain floats (:func:`measure_frame`, for the live coach; equal to the
+vectorised result to the bit).
 
 The angles are defined as in the content schema (``nerveglide.content.schema``) and the
 test clips' README, in degrees:
@@ -35,7 +37,9 @@ against the rendered clips' true angles (see ``bench/accuracy.py``).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Literal
 
 import numpy as np
@@ -351,3 +355,228 @@ def facing_sign(world: FloatArray, visibility: FloatArray) -> float:
     """+1 when the model's 3D left/right agree with where the face points, -1 when they
     are mirrored, over a clip's frames (:func:`facing_votes`)."""
     return 1.0 if facing_votes(world, visibility) >= 0 else -1.0
+
+
+# -- one frame in plain floats ------------------------------------------------------------
+#
+# The live coach measures one frame at a time, where even a few numpy calls per helper
+# cost more than the arithmetic. The functions below compute exactly what the vectorised
+# ones above compute for a single frame, in the same order of operations, on Python
+# floats; the inverse trigonometric functions of a frame go to numpy in one call each
+# (numpy's and ``math``'s differ in the last bit), so the results are equal to the bit.
+# A test (tests/unit/motion/test_angles.py) holds the two paths equal on random and
+# real poses.
+
+Vec = tuple[float, float, float]
+
+#: Per angle of :data:`ANGLE_COLUMNS`, the landmark indices it needs.
+_NEEDED_INDICES: tuple[tuple[int, ...], ...] = tuple(
+    tuple(int(i) for i in NEEDS[name]) for name in ANGLE_COLUMNS
+)
+_NAN = float("nan")
+
+
+def _div(a: float, b: float) -> float:
+    """``a / b`` as numpy divides (IEEE: NaN or +-inf for a zero divisor)."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0.0:
+            return _NAN
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _f_dot(a: Vec, b: Vec) -> float:
+    return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+
+
+def _f_sub(a: Vec, b: Vec) -> Vec:
+    return (a[0] - b[0], a[1] - b[1], a[2] - b[2])
+
+
+def _f_mid(a: Vec, b: Vec) -> Vec:
+    return ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2, (a[2] + b[2]) / 2)
+
+
+def _f_scale(a: Vec, k: float) -> Vec:
+    return (a[0] * k, a[1] * k, a[2] * k)
+
+
+def _f_neg(a: Vec) -> Vec:
+    return (-a[0], -a[1], -a[2])
+
+
+def _f_unit(v: Vec) -> Vec:
+    x, y, z = v
+    d = x * x + y * y + z * z
+    n = math.sqrt(d) if d >= 0 else d  # NaN stays NaN
+    try:
+        return (x / n, y / n, z / n)
+    except ZeroDivisionError:
+        return (_div(x, n), _div(y, n), _div(z, n))
+
+
+def _f_cross(a: Vec, b: Vec) -> Vec:
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def _f_cos(a: Vec, b: Vec) -> float:
+    """The clipped cosine :func:`_angle_between` takes the arccos of."""
+    c = _f_dot(_f_unit(a), _f_unit(b))
+    return -1.0 if c < -1.0 else 1.0 if c > 1.0 else c
+
+
+def _f_signed(a: Vec, b: Vec, n: Vec) -> tuple[float, float]:
+    """The ``(y, x)`` :func:`_signed_angle` takes the arctan2 of, ``n`` being its
+    ``_unit(axis)``."""
+    n0, n1, n2 = n
+    a0, a1, a2 = a
+    b0, b1, b2 = b
+    da = a0 * n0 + a1 * n1 + a2 * n2
+    db = b0 * n0 + b1 * n1 + b2 * n2
+    a0, a1, a2 = a0 - n0 * da, a1 - n1 * da, a2 - n2 * da
+    b0, b1, b2 = b0 - n0 * db, b1 - n1 * db, b2 - n2 * db
+    c0, c1, c2 = a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0
+    return c0 * n0 + c1 * n1 + c2 * n2, a0 * b0 + a1 * b1 + a2 * b2
+
+
+def _f_body_axes(p: Sequence[Vec], mirror: float) -> tuple[Vec, Vec, Vec]:
+    """:func:`_body_axes` of one frame."""
+    mid_hip = _f_mid(p[L.LEFT_HIP], p[L.RIGHT_HIP])
+    mid_shoulder = _f_mid(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER])
+    up = _f_unit(_f_sub(mid_shoulder, mid_hip))
+    hips = _f_sub(p[L.LEFT_HIP], p[L.RIGHT_HIP])
+    shoulders = _f_sub(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER])
+    lateral = (hips[0] + shoulders[0], hips[1] + shoulders[1], hips[2] + shoulders[2])
+    lateral = _f_sub(lateral, _f_scale(up, _f_dot(lateral, up)))
+    left = _f_scale(_f_unit(lateral), mirror)
+    forward = _f_unit(_f_cross(left, up))
+    return up, left, forward
+
+
+def _f_image_axes(p: Sequence[Vec], camera_sees_left: bool) -> tuple[Vec, Vec, Vec]:
+    """:func:`_image_axes` of one frame."""
+    mid_hip = _f_mid(p[L.LEFT_HIP], p[L.RIGHT_HIP])
+    mid_shoulder = _f_mid(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER])
+    up = _f_unit(_f_sub(mid_shoulder, mid_hip))
+    left = (0.0, 0.0, -1.0 if camera_sees_left else 1.0)
+    forward = _f_unit(_f_cross(left, up))
+    return up, left, forward
+
+
+_VERTICAL: Vec = (0.0, -1.0, 0.0)
+#: Per leg (left, right): hip, knee, ankle, heel and toe indices.
+_LEG_INDICES = tuple(tuple(int(pair[side]) for pair in _LEGS) for side in (0, 1))
+
+
+def _f_arguments(
+    p: Sequence[Vec], up: Vec, left: Vec, forward: Vec, cos: list[float], yx: list[float]
+) -> None:
+    """Append to ``cos`` the 4 arccos arguments (knees, ankles: left then right) and to
+    ``yx`` the 4 arctan2 argument pairs (hips left and right, trunk, neck) of
+    :func:`_angles_from` for one frame."""
+    down = _f_neg(up)
+    right = _f_unit(_f_neg(left))
+    thighs = []
+    for legs in _LEG_INDICES:
+        hip, knee, ankle, heel, toe = (p[i] for i in legs)
+        thigh = _f_sub(knee, hip)
+        shank = _f_sub(ankle, knee)
+        thighs.append(thigh)
+        cos.append(_f_cos(thigh, shank))
+        cos.append(_f_cos(_f_neg(shank), _f_sub(toe, heel)))
+    for thigh in thighs:
+        yx.extend(_f_signed(down, thigh, right))
+    yx.extend(_f_signed(_VERTICAL, up, right))
+    ears = _f_mid(p[L.LEFT_EAR], p[L.RIGHT_EAR])
+    eyes = _f_mid(p[L.LEFT_EYE], p[L.RIGHT_EYE])
+    yx.extend(_f_signed(forward, _f_sub(eyes, ears), _f_unit(left)))
+
+
+def _f_angles(acos: list[float], atan: list[float]) -> list[float]:
+    """One geometry's 4 arccos and 4 arctan2 results (radians) as the 8 angles of
+    :data:`ANGLE_COLUMNS` (degrees), in the order :func:`_f_arguments` gave them."""
+    d = 180.0 / math.pi
+    return [
+        acos[0] * d,  # knee, left
+        acos[2] * d,  # knee, right
+        atan[0] * d,  # hip, left
+        atan[1] * d,  # hip, right
+        90.0 - acos[1] * d,  # ankle, left
+        90.0 - acos[3] * d,  # ankle, right
+        atan[2] * d,  # trunk
+        atan[3] * d,  # neck
+    ]
+
+
+_NEEDED_GETTERS = tuple(itemgetter(*idx) for idx in _NEEDED_INDICES)
+
+
+def visible_frame(
+    visibility: Sequence[float], min_visibility: float = MIN_VISIBILITY
+) -> list[bool]:
+    """:func:`visible` for one frame's 33 visibilities: one flag per angle."""
+    seen = [v >= min_visibility for v in visibility]
+    return [all(get(seen)) for get in _NEEDED_GETTERS]
+
+
+def measure_frame(
+    xy: FloatArray,
+    world: FloatArray | None,
+    visibility: FloatArray,
+    *,
+    mirror: float = 1.0,
+    camera_sees_left: bool = True,
+    sources: Sequence[dict[str, Measure]],
+) -> list[list[float]]:
+    """:func:`measure_each` for one frame ((33, 2), (33, 3) or ``None`` when the model
+    gave no 3D, (33,)), as lists of 8 floats: equal to it to the bit, several times
+    faster (see the comment above)."""
+    choices = [c for choice in sources for c in choice.values()]
+    need_world = world is not None and any(v in ("world", "clear-image") for v in choices)
+    need_image = any(v in ("image", "clear-image") for v in choices)
+    cos: list[float] = []
+    yx: list[float] = []
+    if need_image:
+        p2: list[Vec] = [(x, y, 0.0) for x, y in xy.tolist()]
+        _f_arguments(p2, *_f_image_axes(p2, camera_sees_left), cos, yx)
+    if need_world:
+        assert world is not None
+        p3: list[Vec] = [(x, y, z) for x, y, z in world.tolist()]
+        _f_arguments(p3, *_f_body_axes(p3, mirror), cos, yx)
+    by_image = by_world = [_NAN] * len(ANGLE_COLUMNS)
+    if cos:
+        acos = np.arccos(cos).tolist()
+        pairs = np.array(yx).reshape(-1, 2)
+        atan = np.arctan2(pairs[:, 0], pairs[:, 1]).tolist()
+        if need_image:
+            by_image = _f_angles(acos[:4], atan[:4])
+        if need_world:
+            by_world = _f_angles(acos[-4:], atan[-4:])
+    vis = visibility.tolist()
+    seen = visible_frame(vis)
+    clear = visible_frame(vis, CLEAR_VISIBILITY)
+    out: list[list[float]] = []
+    for choice in sources:
+        result = []
+        for k, name in enumerate(ANGLE_COLUMNS):
+            how = choice[name]
+            use_image = how == "image" or (how == "clear-image" and clear[k])
+            value = by_image[k] if use_image else by_world[k]
+            result.append(value if seen[k] and math.isfinite(value) else _NAN)
+        out.append(result)
+    return out
+
+
+def facing_vote_frame(
+    world: Sequence[Sequence[float]], visibility: Sequence[float]
+) -> float | None:
+    """One frame's vote in :func:`facing_votes` (33 points of 3 floats, 33
+    visibilities): +1, -1 or 0, ``None`` when the frame doesn't vote."""
+    p: list[Vec] = [(x, y, z) for x, y, z in world]
+    _, _, forward = _f_body_axes(p, 1.0)
+    ears = _f_mid(p[L.LEFT_EAR], p[L.RIGHT_EAR])
+    along = _f_dot(_f_sub(p[L.NOSE], ears), forward)
+    if not (visibility[L.NOSE] >= MIN_VISIBILITY and math.isfinite(along)):
+        return None
+    return 1.0 if along > 0 else -1.0 if along < 0 else 0.0

@@ -52,34 +52,36 @@ class OneEuroFilter:
         self.beta = beta
         self.d_cutoff = d_cutoff
         self.reset_after_s = reset_after_s
-        self._x = np.full(channels, np.nan)
-        self._dx = np.zeros(channels)
-        self._t = np.full(channels, np.nan)
+        self._x = [math.nan] * channels
+        self._dx = [0.0] * channels
+        self._t = [math.nan] * channels
+        self._tau_d = 1.0 / (2.0 * math.pi * d_cutoff)
 
     def __call__(self, t: float, values: FloatArray) -> FloatArray:
-        x = np.asarray(values, dtype=np.float64)
-        out = np.full_like(x, np.nan)
-        known = np.isfinite(x)
-        dt = t - self._t
-        fresh = known & (~np.isfinite(self._x) | ~(dt > 0) | (dt > self.reset_after_s))
-        go = known & ~fresh
-        if go.any():
-            step = dt[go]
-            dx = (x[go] - self._x[go]) / step
-            a_d = _alpha(self.d_cutoff, step)
-            dx_hat = a_d * dx + (1.0 - a_d) * self._dx[go]
-            cutoff = self.min_cutoff + self.beta * np.abs(dx_hat)
-            a = _alpha(cutoff, step)
-            x_hat = a * x[go] + (1.0 - a) * self._x[go]
-            self._x[go] = x_hat
-            self._dx[go] = dx_hat
-            self._t[go] = t
-            out[go] = x_hat
-        if fresh.any():
-            self._x[fresh] = x[fresh]
-            self._dx[fresh] = 0.0
-            self._t[fresh] = t
-            out[fresh] = x[fresh]
+        return np.array(self.step(t, np.asarray(values, dtype=np.float64).tolist()))
+
+    def step(self, t: float, values: list[float]) -> list[float]:
+        """One sample of every channel as plain floats (NaN: unknown): the filtered
+        values. The arithmetic is that of :func:`_alpha`, channel by channel."""
+        out = []
+        xs, dxs, ts = self._x, self._dx, self._t
+        for k, x in enumerate(values):
+            if not math.isfinite(x):
+                out.append(math.nan)
+                continue
+            last = xs[k]
+            dt = t - ts[k]
+            if not math.isfinite(last) or not dt > 0 or dt > self.reset_after_s:
+                xs[k], dxs[k], ts[k] = x, 0.0, t
+                out.append(x)
+                continue
+            a_d = 1.0 / (1.0 + self._tau_d / dt)
+            dx_hat = a_d * ((x - last) / dt) + (1.0 - a_d) * dxs[k]
+            cutoff = self.min_cutoff + self.beta * abs(dx_hat)
+            a = 1.0 / (1.0 + (1.0 / (2.0 * math.pi * cutoff)) / dt)
+            x_hat = a * x + (1.0 - a) * last
+            xs[k], dxs[k], ts[k] = x_hat, dx_hat, t
+            out.append(x_hat)
         return out
 
 

@@ -23,6 +23,17 @@ What live can't know that offline can, and what it does instead:
   offline, its end is moved on to where the joint comes to a stop. Live reports the
   counted moment (the offline end can be a fraction of a second later).
 
+Per frame it does a bounded amount of work, whatever the session's length (see
+``bench/live_feed.py``): the frame's angles, filter step and view votes in plain floats
+(:func:`~nerveglide.motion.angles.measure_frame`,
+:meth:`~nerveglide.motion.filters.OneEuroFilter.step`,
+:func:`~nerveglide.motion.view.frame_view`: the same arithmetic as the vectorised code,
+equal to the bit); the view is judged every :data:`VIEW_EVERY_S` from what each frame of
+the last second left; the kept minute of frames is also held in arrays filled in place,
+so measuring a counted repetition or trying the calibration slices them; and before the
+range is known, the calibration is tried only when the kept values (held in order) span
+enough for it to find one.
+
 Time (``Pose.t``) is in seconds and must increase from frame to frame; frames may come at
 any rate (a browser gives 5 to 30 a second) and may be dropped. A frame where the model
 found nobody is fed as ``None`` (with its time).
@@ -79,6 +90,7 @@ reconnect can miss one repetition but never counts one twice.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
@@ -108,15 +120,15 @@ from nerveglide.motion.angles import (
     COLUMN,
     DEFAULT_SOURCE,
     IMAGE_ONLY,
-    facing_votes,
-    measure_each,
-    visible,
+    measure_frame,
+    visible_frame,
 )
 from nerveglide.motion.errors import FILM_HINT
 from nerveglide.motion.filters import OneEuroFilter
 from nerveglide.motion.pose import N_LANDMARKS, Pose
 from nerveglide.motion.reps import (
     LEAVE,
+    MIN_RANGE_DEG,
     UNCERTAINTY_DEG,
     Calibration,
     RepCounter,
@@ -124,13 +136,7 @@ from nerveglide.motion.reps import (
     calibrate,
 )
 from nerveglide.motion.spec import LEG_JOINTS, MOVEMENT_JOINT, GlideSpec, Movement
-from nerveglide.motion.view import (
-    MAX_OBLIQUE_DEG,
-    body_in_frame,
-    camera_side_votes,
-    oblique_3d_deg,
-    oblique_deg,
-)
+from nerveglide.motion.view import MAX_OBLIQUE_DEG, FrameView, frame_view, judge_frames
 
 FloatArray = npt.NDArray[np.float64]
 RepLeg = Literal["left", "right", "both", "none"]
@@ -281,10 +287,16 @@ class _Track:
     candidate: str = "rest"
     candidate_t: float = -math.inf
     peak_speeds: list[float] = field(default_factory=list)
+    usual_speed: float | None = None
+    """The median of ``peak_speeds`` (kept as they come, not recomputed each frame)."""
     ends: list[float] = field(default_factory=list)
     last_end_s: float = -math.inf
     pending: tuple[RepSegment, float] | None = None
     """A counted segment waiting for the other leg (with its deadline)."""
+    ordered: list[float] | None = None
+    """While the range is unknown, the kept frames' known values in order: the
+    calibration is tried (every :data:`CALIBRATE_EVERY_S`) only when they span enough
+    for it to find a range."""
     done: list[RepSegment] = field(default_factory=list)
     """Recently reported segments (or merged into the other leg's), so the other leg's
     count of the same movement is not reported again."""
@@ -292,37 +304,84 @@ class _Track:
 
 @dataclass
 class _Frames:
-    """The recent frames, as columns."""
+    """The recent frames' times and angles, for the per-frame steps (the rest of each
+    frame is kept in :class:`_Columns`)."""
 
     t: deque[float] = field(default_factory=deque)
-    xy: deque[FloatArray] = field(default_factory=deque)
-    world: deque[FloatArray] = field(default_factory=deque)
-    vis: deque[FloatArray] = field(default_factory=deque)
-    found: deque[bool] = field(default_factory=deque)
-    raw: deque[FloatArray] = field(default_factory=deque)
-    angles: deque[FloatArray] = field(default_factory=deque)
-    image: deque[FloatArray] = field(default_factory=deque)
-    clear: deque[npt.NDArray[np.bool_]] = field(default_factory=deque)
+    raw: deque[list[float]] = field(default_factory=deque)
+    angles: deque[list[float]] = field(default_factory=deque)
 
     def trim(self, before: float) -> None:
         while self.t and self.t[0] < before:
             for column in (
                 self.t,
-                self.xy,
-                self.world,
-                self.vis,
-                self.found,
                 self.raw,
                 self.angles,
-                self.image,
-                self.clear,
             ):
                 column.popleft()
+
+
+_KEPT: dict[str, tuple[tuple[int, ...], type]] = {
+    "t": ((), np.float64),
+    "xy": ((N_LANDMARKS, 2), np.float64),
+    "world": ((N_LANDMARKS, 3), np.float64),
+    "vis": ((N_LANDMARKS,), np.float64),
+    "found": ((), np.bool_),
+    "raw": ((len(ANGLE_COLUMNS),), np.float64),
+    "angles": ((len(ANGLE_COLUMNS),), np.float64),
+    "image": ((len(ANGLE_COLUMNS),), np.float64),
+    "clear": ((len(ANGLE_COLUMNS),), np.bool_),
+}
+
+
+class _Columns:
+    """The kept frames also as arrays, filled in place (a row a frame): the kept rows
+    are a slice, so measuring a repetition or trying the calibration (run often before
+    the range is known) takes its series without rebuilding arrays from the history."""
+
+    def __init__(self) -> None:
+        self.a: dict[str, Any] = {
+            k: np.empty((512, *shape), dtype=dtype) for k, (shape, dtype) in _KEPT.items()
+        }
+        self._start = 0
+        self._end = 0
+
+    def append(self, row: dict[str, Any]) -> None:
+        if self._end == len(self.a["t"]):
+            kept = self._end - self._start
+            for k, array in self.a.items():
+                if kept * 2 > len(array):  # grow (amortised: at most doubling)
+                    array = self.a[k] = np.concatenate([array, np.empty_like(array)])
+                array[:kept] = array[self._start : self._end]
+            self._start, self._end = 0, kept
+        for k, value in row.items():
+            self.a[k][self._end] = value
+        self._end += 1
+
+    def trim(self, before: float) -> FloatArray:
+        """Drop the rows before ``before``; the dropped rows' angles (a view, valid
+        until the next :meth:`append`)."""
+        first = self._start
+        t = self.a["t"]
+        while self._start < self._end and t[self._start] < before:
+            self._start += 1
+        out: FloatArray = self.a["angles"][first : self._start]
+        return out
+
+    def since(self, k: str, first: int = 0) -> Any:
+        """The kept rows of column ``k`` from the ``first``-th kept one (a view)."""
+        return self.a[k][self._start + first : self._end]
+
+    def column(self, i: int) -> tuple[FloatArray, FloatArray]:
+        """Copies of the kept times and of angle ``i``."""
+        return self.since("t").copy(), self.since("angles")[:, i].copy()
 
 
 _NO_XY = np.full((N_LANDMARKS, 2), np.nan)
 _NO_WORLD = np.full((N_LANDMARKS, 3), np.nan)
 _NO_VIS = np.zeros(N_LANDMARKS)
+_NO_ANGLES = [math.nan] * len(ANGLE_COLUMNS)
+_NONE_CLEAR = [False] * len(ANGLE_COLUMNS)
 
 
 class LiveCoach:
@@ -363,6 +422,10 @@ class LiveCoach:
             if resume_after_s is not None:
                 track.last_end_s = resume_after_s
         self._frames = _Frames()
+        self._columns = _Columns()
+        for track in self._tracks:
+            if track.calibration is None:
+                track.ordered = []
         self._filter = OneEuroFilter(len(ANGLE_COLUMNS))
         self._facing = 0.0
         self._side = 0.0
@@ -370,7 +433,9 @@ class LiveCoach:
         self._started = False
         self._unseen_since: dict[str, float] = {}
         self._problems: set[str] = set()
-        self._view: deque[tuple[float, Pose]] = deque()
+        self._view: deque[tuple[float, FrameView]] = deque()
+        self._frame_view: FrameView | None = None
+        self._rep_legs: set[str] = set()
         self._oblique: float | None = None
         self._next_view_t = -math.inf
         self.reps: list[Rep] = []
@@ -421,67 +486,82 @@ class LiveCoach:
     def _add(self, now: float, pose: Pose | None) -> None:
         f = self._frames
         if pose is None:
+            self._frame_view = None
             xy, world, vis = _NO_XY, _NO_WORLD, _NO_VIS
+            raw = image = _NO_ANGLES
+            clear = _NONE_CLEAR
         else:
             xy = pose.xy
             world = pose.world if pose.world is not None else _NO_WORLD
             vis = pose.visibility
+            view = self._frame_view = frame_view(pose.xy, pose.world, vis)
             if abs(self._facing) < SETTLED_VOTES or abs(self._side) < SETTLED_VOTES:
-                self._vote(world[None], vis[None])
-        mirror = 1.0 if self._facing >= 0 else -1.0
-        sees_left = self._side >= 0
-        raw, image = measure_each(
-            xy,
-            world,
-            vis,
-            mirror=mirror,
-            camera_sees_left=sees_left,
-            sources=(DEFAULT_SOURCE, IMAGE_ONLY),
-        )
+                self._vote_frame(view)
+            mirror = 1.0 if self._facing >= 0 else -1.0
+            sees_left = self._side >= 0
+            raw, image = measure_frame(
+                xy,
+                pose.world,
+                vis,
+                mirror=mirror,
+                camera_sees_left=sees_left,
+                sources=(DEFAULT_SOURCE, IMAGE_ONLY),
+            )
+            clear = visible_frame(vis.tolist(), CLEAR_VISIBILITY)
         f.t.append(now)
-        f.xy.append(xy)
-        f.world.append(world)
-        f.vis.append(vis)
-        f.found.append(pose is not None)
         f.raw.append(raw)
-        f.angles.append(self._filter(now, raw))
-        f.image.append(image)
-        f.clear.append(visible(vis, CLEAR_VISIBILITY) & (pose is not None))
+        angles = self._filter.step(now, raw)
+        f.angles.append(angles)
         f.trim(now - KEEP_S)
+        self._columns.append(
+            {
+                "t": now,
+                "xy": xy,
+                "world": world,
+                "vis": vis,
+                "found": pose is not None,
+                "raw": raw,
+                "angles": angles,
+                "image": image,
+                "clear": clear,
+            }
+        )
+        dropped = self._columns.trim(now - KEEP_S)
+        for track in self._tracks:
+            ordered = track.ordered
+            if ordered is None:
+                continue
+            i = COLUMN[track.column]
+            if math.isfinite(angles[i]):
+                insort(ordered, angles[i])
+            for value in dropped[:, i].tolist():
+                if math.isfinite(value):
+                    del ordered[bisect_left(ordered, value)]
 
     def _window(self, since: float = -math.inf) -> tuple[Landmarks, Series]:
-        f = self._frames
-        t = np.fromiter(f.t, dtype=np.float64, count=len(f.t))
-        first = int(np.searchsorted(t, since, side="left"))
+        c = self._columns
+        first = int(np.searchsorted(c.since("t"), since, side="left"))
 
-        def stack(column: deque[Any]) -> Any:
-            return np.stack(list(column)[first:])
+        def rows(k: str) -> Any:
+            return c.since(k, first).copy()
 
-        t = t[first:]
+        t = rows("t")
         lm = Landmarks(
             t=t,
-            xy=stack(f.xy),
-            world=stack(f.world),
-            visibility=stack(f.vis),
-            found=np.fromiter(list(f.found)[first:], dtype=bool, count=len(t)),
+            xy=rows("xy"),
+            world=rows("world"),
+            visibility=rows("vis"),
+            found=rows("found"),
             width=1,
             height=1,
         )
         series = Series(
-            t=t,
-            raw=stack(f.raw),
-            angles=stack(f.angles),
-            image=stack(f.image),
-            clear=stack(f.clear),
+            t=t, raw=rows("raw"), angles=rows("angles"), image=rows("image"), clear=rows("clear")
         )
         return lm, series
 
     def _values(self, column: str) -> tuple[FloatArray, FloatArray]:
-        f = self._frames
-        i = COLUMN[column]
-        t = np.fromiter(f.t, dtype=np.float64, count=len(f.t))
-        v = np.fromiter((a[i] for a in f.angles), dtype=np.float64, count=len(f.t))
-        return t, v
+        return self._columns.column(COLUMN[column])
 
     # -- calibration and counting -------------------------------------------------------
 
@@ -510,6 +590,7 @@ class LiveCoach:
             if found is None:
                 return []
             track.calibration = found
+            track.ordered = None
             track.counter = RepCounter(found, gap_deg=_uncertainty(track.column))
             # Catch up on the frames seen while the range was unknown (a repetition is
             # usually under way: the range shows only once the person moves).
@@ -536,6 +617,23 @@ class LiveCoach:
             return [self._calibration_event(track, now, "updated")]
         return []
 
+    @staticmethod
+    def _may_calibrate(track: _Track) -> bool:
+        """Whether :func:`calibrate` could find a range in the kept frames: its 3rd and
+        97th percentiles lie between the neighbouring order statistics, so when those
+        span less than :data:`MIN_RANGE_DEG` it would find none (a cheap test on values
+        kept in order, instead of running it on a minute of frames twice a second)."""
+        ordered = track.ordered
+        if ordered is None:
+            return True
+        n = len(ordered)
+        if n < 3:
+            return False
+        # One more order statistic each way: safe whatever the rounding of the index.
+        low = ordered[max(0, math.floor(0.03 * (n - 1)) - 1)]
+        high = ordered[min(n - 1, math.ceil(0.97 * (n - 1)) + 1)]
+        return high - low >= MIN_RANGE_DEG - 1e-6
+
     def _calibration_event(
         self, track: _Track, now: float, state: Literal["calibrated", "updated"]
     ) -> CalibrationEvent:
@@ -560,7 +658,8 @@ class LiveCoach:
         if track.counter is None:
             if now >= track.next_try_t:
                 track.next_try_t = now + CALIBRATE_EVERY_S
-                events.extend(self._calibrate(track, now))
+                if self._may_calibrate(track):
+                    events.extend(self._calibrate(track, now))
             if track.counter is None:
                 return events
         counter = track.counter
@@ -583,7 +682,7 @@ class LiveCoach:
             not counter.moving
             and self.spec is not None
             and self.spec.counter_swing
-            and float(cal.progress(value)) <= -LEAVE
+            and cal.progress_of(value) <= -LEAVE
         ):
             phase = "swing"
         if counter.moving and math.isfinite(value):
@@ -594,10 +693,10 @@ class LiveCoach:
                 k -= 1
             before = float(f.angles[k][COLUMN[track.column]])
             dt = now - f.t[k]
-            p_now = float(cal.progress(value))
-            p_before = float(cal.progress(before)) if math.isfinite(before) else p_now
+            p_now = cal.progress_of(value)
+            p_before = cal.progress_of(before) if math.isfinite(before) else p_now
             speed = abs(value - before) / dt if dt > 0 else 0.0
-            usual = float(np.median(track.peak_speeds)) if track.peak_speeds else None
+            usual = track.usual_speed
             if usual is not None and p_now >= 0.5 and speed <= HOLD_FRACTION * usual:
                 phase = "hold"
             elif p_now >= p_before:
@@ -686,10 +785,8 @@ class LiveCoach:
         return abs(track.calibration.span) if track.calibration is not None else 0.0
 
     def _image_span(self, track: _Track, a: float, b: float) -> float:
-        f = self._frames
-        i = COLUMN[track.column]
-        vals = [img[i] for ti, img in zip(f.t, f.image, strict=True) if a <= ti <= b]
-        x = np.asarray(vals, dtype=np.float64)
+        t = self._columns.since("t")
+        x = self._columns.since("image")[(t >= a) & (t <= b), COLUMN[track.column]]
         x = x[np.isfinite(x)]
         return float(x.max() - x.min()) if len(x) > 1 else 0.0
 
@@ -719,6 +816,7 @@ class LiveCoach:
         m = (series.t >= seg.start_t) & (series.t <= seg.end_t)
         peak_speed = float(np.nanmax(speed[m])) if np.isfinite(speed[m]).any() else 0.0
         track.peak_speeds.append(peak_speed)
+        track.usual_speed = float(np.median(track.peak_speeds))
         if seg.complete:
             track.ends.append(seg.peak_value)
         count = _LegCount(track.leg, track.column, cal, [seg], 0)
@@ -746,6 +844,7 @@ class LiveCoach:
         )
         self.counts[leg] = number
         self.reps.append(rep)
+        self._rep_legs.add(rep.leg)
         track.last_end_s = rep.end_s
         cues = [
             CueEvent(
@@ -789,7 +888,7 @@ class LiveCoach:
         """The columns whose joint must be seen: the exercising leg once known."""
         if len(self._tracks) == 1:
             return [self._tracks[0].column]
-        legs = {r.leg for r in self.reps if r.leg in ("left", "right")}
+        legs = self._rep_legs & {"left", "right"}
         return [tr.column for tr in self._tracks if tr.leg in legs] or [
             tr.column for tr in self._tracks
         ]
@@ -832,26 +931,20 @@ class LiveCoach:
         )
 
     def _check_view(self, now: float, pose: Pose) -> list[Event]:
-        self._view.append((now, pose))
+        assert self._frame_view is not None
+        self._view.append((now, self._frame_view))
         while self._view and self._view[0][0] < now - GRACE_S:
             self._view.popleft()
         if now - self._view[0][0] < GRACE_S * 0.9 or now < self._next_view_t:
             return []  # not a second of frames yet, or checked a moment ago
         self._next_view_t = now + VIEW_EVERY_S
-        # The last second at once (a few numpy calls for all its frames).
-        poses = [p for _, p in self._view]
-        xy = np.stack([p.xy for p in poses])
-        world = np.stack([p.world if p.world is not None else _NO_WORLD for p in poses])
-        vis = np.stack([p.visibility for p in poses])
-        self._vote(world, vis)
-        medians = [
-            float(np.median(x[np.isfinite(x)]))
-            for x in (oblique_deg(xy, world), oblique_3d_deg(world))
-            if np.isfinite(x).any()
-        ]
-        oblique = float(np.mean(medians)) if medians else None
+        # The last second at once, from what each frame left (a few numpy calls).
+        oblique, in_frame, facing, side = judge_frames(
+            [v for _, v in self._view], pose.width, pose.height
+        )
+        self._facing += facing
+        self._side += side
         self._oblique = oblique
-        in_frame = float(np.mean(body_in_frame(xy, pose.width, pose.height)))
         events: list[Event] = []
         events.extend(
             self._flag(
@@ -873,10 +966,14 @@ class LiveCoach:
         )
         return events
 
-    def _vote(self, world: FloatArray, vis: FloatArray) -> None:
-        """Add frames' votes on the model's mirroring and the side facing the camera."""
-        self._facing += facing_votes(world, vis)
-        self._side += camera_side_votes(world, vis)
+    def _vote_frame(self, view: FrameView) -> None:
+        """Add one frame's votes on the model's mirroring and the side facing the
+        camera."""
+        self._facing += view.facing if view.facing is not None else 0.0
+        votes = 0.0
+        for vote in view.side:
+            votes += vote if vote is not None else 0.0
+        self._side += votes
 
     def _flag(
         self,

@@ -70,6 +70,13 @@ class Calibration:
         out: FloatArray = (np.asarray(value, dtype=np.float64) - self.rest) / self.span
         return out
 
+    def progress_of(self, value: float) -> float:
+        """:meth:`progress` of one value, as a plain float (the same arithmetic)."""
+        span = self.span
+        if span == 0.0:
+            return float(self.progress(value))  # numpy's inf or NaN
+        return (value - self.rest) / span
+
 
 def _still(times: FloatArray, values: FloatArray) -> npt.NDArray[np.bool_]:
     """Samples where the joint is not moving: speed under a tenth of its typical fast
@@ -196,7 +203,7 @@ class RepCounter:
     def feed(self, t: float, value: float) -> RepSegment | None:
         if not math.isfinite(value):
             return None
-        p = float(self.calibration.progress(value))
+        p = self.calibration.progress_of(value)
         if not self._out:
             if (p <= self.leave or math.isnan(self._last_rest_t)) and p <= self.leave:
                 self._last_rest_t = t

@@ -194,3 +194,132 @@ def assess(
         oblique_deg=float(np.mean(oblique)) if len(oblique) else float("nan"),
         posture=posture(trunk_lean[found], hip_flexion[found]),
     )
+
+
+# -- a live stream, one frame at a time ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FrameView:
+    """What one frame says about the view, kept per frame by a live stream and judged
+    over its last second by :func:`judge_frames`: each field is the per-frame part of
+    the functions above, in plain floats, so a second of frames is judged in a few
+    numpy calls without stacking poses again."""
+
+    ratio: float
+    """:func:`oblique_deg`'s clipped ratio (its arcsine is taken over the window)."""
+    lateral: tuple[float, float]
+    """:func:`oblique_3d_deg`'s ``(y, x)`` (its arctangent is taken over the window)."""
+    box: tuple[float, float, float, float] | None
+    """The ``BODY`` landmarks' ``(x0, y0, x1, y1)``; ``None`` when one is unknown."""
+    facing: float | None
+    """This frame's vote in :func:`~nerveglide.motion.angles.facing_votes`."""
+    side: tuple[float | None, float | None]
+    """This frame's hip and shoulder votes in :func:`camera_side_votes`."""
+
+
+def _seq_sum(values: list[float]) -> float:
+    total = values[0]
+    for x in values[1:]:
+        total += x
+    return total
+
+
+def _median(ordered: list[float]) -> float | None:
+    """``np.median`` of sorted values (the middle one, or the mean of the middle two),
+    ``None`` for none."""
+    n = len(ordered)
+    if n == 0:
+        return None
+    return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+
+
+def _ieee_div(a: float, b: float) -> float:
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0.0:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _sign(x: float) -> float:
+    return 1.0 if x > 0 else -1.0 if x < 0 else x
+
+
+def frame_view(xy: FloatArray, world: FloatArray | None, visibility: FloatArray) -> FrameView:
+    """The :class:`FrameView` of one frame ((33, 2), (33, 3) or ``None``, (33,))."""
+    from nerveglide.motion.angles import facing_vote_frame
+
+    p = xy.tolist()
+    vis = visibility.tolist()
+    lh, rh, ls, rs = p[L.LEFT_HIP], p[L.RIGHT_HIP], p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER]
+    width_px = math.sqrt(_seq_sum([(a - b) * (a - b) for a, b in zip(lh, rh, strict=True)]))
+    width_px += math.sqrt(_seq_sum([(a - b) * (a - b) for a, b in zip(ls, rs, strict=True)]))
+    trunk = [(s1 + s2) / 2 - (h1 + h2) / 2 for s1, s2, h1, h2 in zip(ls, rs, lh, rh, strict=True)]
+    trunk_px = math.sqrt(_seq_sum([x * x for x in trunk]))
+    xs = [p[i][0] for i in BODY]
+    ys = [p[i][1] for i in BODY]
+    box = None
+    if all(math.isfinite(v) for v in xs + ys):
+        box = (min(xs), min(ys), max(xs), max(ys))
+    if world is None:
+        return FrameView(math.nan, (math.nan, math.nan), box, None, (None, None))
+    w = world.tolist()
+    wlh, wrh, wls, wrs = w[L.LEFT_HIP], w[L.RIGHT_HIP], w[L.LEFT_SHOULDER], w[L.RIGHT_SHOULDER]
+    hips = [a - b for a, b in zip(wlh, wrh, strict=True)]
+    shoulders = [a - b for a, b in zip(wls, wrs, strict=True)]
+    width_m = math.sqrt(_seq_sum([x * x for x in hips]))
+    width_m += math.sqrt(_seq_sum([x * x for x in shoulders]))
+    wtrunk = [
+        (s1 + s2) / 2 - (h1 + h2) / 2 for s1, s2, h1, h2 in zip(wls, wrs, wlh, wrh, strict=True)
+    ]
+    trunk_m = math.sqrt(_seq_sum([x * x for x in wtrunk]))
+    ratio = _ieee_div(_ieee_div(width_px, width_m), _ieee_div(trunk_px, trunk_m))
+    ratio = 0.0 if ratio < 0.0 else 1.0 if ratio > 1.0 else ratio
+    lateral = [a + b for a, b in zip(hips, shoulders, strict=True)]
+    lateral_yx = (math.sqrt(lateral[0] * lateral[0] + lateral[1] * lateral[1]), abs(lateral[2]))
+    side: list[float | None] = []
+    for left, right in ((L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)):
+        dz = w[right][2] - w[left][2]
+        a, b = vis[left], vis[right]
+        weight = a if (a != a or a <= b) else b
+        side.append(_sign(dz) * weight if math.isfinite(dz) else None)
+    return FrameView(ratio, lateral_yx, box, facing_vote_frame(w, vis), (side[0], side[1]))
+
+
+def judge_frames(
+    frames: list[FrameView], width: int, height: int
+) -> tuple[float | None, float, float, float]:
+    """Over a window of frames: the obliquity (degrees, the mean of the two medians as
+    :func:`assess` takes them; ``None`` when unknown), the share of frames with the body
+    in a ``width`` x ``height`` picture, and the window's facing and camera-side votes:
+    what stacking the window's poses and calling :func:`oblique_deg`,
+    :func:`oblique_3d_deg`, :func:`body_in_frame`,
+    :func:`~nerveglide.motion.angles.facing_votes` and :func:`camera_side_votes` gives."""
+    lateral = np.array([f.lateral for f in frames])
+    medians = [
+        _median(sorted(x for x in values if math.isfinite(x)))
+        for values in (
+            np.degrees(np.arcsin([f.ratio for f in frames])).tolist(),
+            np.degrees(np.arctan2(lateral[:, 0], lateral[:, 1])).tolist(),
+        )
+    ]
+    known = [m for m in medians if m is not None]
+    oblique = float(np.mean(known)) if known else None
+    inside = sum(
+        1
+        for f in frames
+        if f.box is not None
+        and f.box[0] >= 0
+        and f.box[2] <= width
+        and f.box[1] >= 0
+        and f.box[3] <= height
+    )
+    in_frame = inside / len(frames)
+    facing = [f.facing for f in frames if f.facing is not None]
+    facing_total = float(np.sum(facing)) if facing else 0.0
+    side = 0.0
+    for k in (0, 1):
+        side += float(np.sum(np.array([v for f in frames if (v := f.side[k]) is not None])))
+    return oblique, in_frame, facing_total, side
