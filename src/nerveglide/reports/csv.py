@@ -87,6 +87,9 @@ def _repetition_rows(report: ProgressReport) -> Iterable[list[object]]:
                 _time(r.ended_at),
                 f"{(r.ended_at - r.started_at).total_seconds():.1f}",
                 "" if r.hold_s is None else f"{r.hold_s:g}",
+                r.counted_by,
+                "" if r.range_deg is None else f"{r.range_deg:g}",
+                "" if r.knee_extension_peak_deg is None else f"{r.knee_extension_peak_deg:g}",
             ]
 
 
@@ -208,6 +211,16 @@ FILES: tuple[CsvFile, ...] = (
             ("ended_at", "when it ended (UTC)"),
             ("duration_s", "seconds from start to end"),
             ("hold_s", "seconds held at the stretch; empty for glides without a hold"),
+            (
+                "counted_by",
+                "timer (the session player's clock) or camera (the live motion coach)",
+            ),
+            ("range_deg", "camera only: the moving joint's range of motion, in degrees"),
+            (
+                "knee_extension_peak_deg",
+                "camera only: the least knee bend reached at the stretch, in degrees "
+                "(0 is a straight knee)",
+            ),
         ),
         _repetition_rows,
     ),

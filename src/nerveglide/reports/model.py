@@ -8,8 +8,9 @@ Times are timezone-aware UTC datetimes; ``day`` fields are dates in the person's
 zone (``ProgressReport.timezone``), which is what "per day" means everywhere here.
 
 Questionnaire responses are :class:`QuestionnaireResult` (``ProgressReport.questionnaires``,
-in the order answered), each with its baseline and minimal change. Motion (camera)
-sessions slot in as :class:`MotionRecord`; nothing stores them yet.
+in the order answered), each with its baseline and minimal change. Camera
+measurements are :class:`MotionRecord` (one per session and leg the live motion coach
+counted repetitions for).
 """
 
 from __future__ import annotations
@@ -146,6 +147,12 @@ class RepetitionRecord:
     started_at: datetime
     ended_at: datetime
     hold_s: float | None
+    #: "timer" (the player's clock) or "camera" (counted by the live motion coach).
+    counted_by: str = "timer"
+    #: Camera-counted only: the moving joint's range of motion, and the least knee bend
+    #: reached at the stretch (degrees; 0 is a straight knee).
+    range_deg: float | None = None
+    knee_extension_peak_deg: float | None = None
 
 
 @dataclass(frozen=True)
@@ -221,7 +228,8 @@ class DiaryRecord:
 @dataclass(frozen=True)
 class MotionRecord:
     """One camera-measured session: peak knee extension of one leg, as the least knee
-    flexion reached at the stretch (degrees; 0 is a straight knee). None are stored yet."""
+    flexion reached at the stretch (degrees; 0 is a straight knee): the best of the
+    session's camera-counted repetitions of that leg."""
 
     recorded_at: datetime
     leg: str

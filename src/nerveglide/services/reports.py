@@ -5,8 +5,8 @@ The read model (:class:`~nerveglide.reports.model.ProgressReport`) is filled her
 the unit of work; the renderers in :mod:`nerveglide.reports` and :mod:`nerveglide.fhir`
 never see the database.
 
-Not gathered yet: camera (motion coach) measurements (nothing stores them); the read
-model's ``motion`` stays empty.
+Range of motion comes from the repetitions the live camera coach counted (each keeps its
+measures); one point per session and leg.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from nerveglide.content.loader import load_questionnaires
@@ -27,6 +27,7 @@ from nerveglide.errors import InvalidInput
 from nerveglide.reports.model import (
     DiaryRecord,
     GlidePlan,
+    MotionRecord,
     Period,
     ProgramVersion,
     ProgressReport,
@@ -41,7 +42,7 @@ from nerveglide.services.diary import diary_between
 from nerveglide.services.programs import StoredProgram, program_by_id
 from nerveglide.services.questionnaires import StoredResponse, stored_responses
 from nerveglide.services.safety import current_verdict
-from nerveglide.services.sessions import SessionView, history
+from nerveglide.services.sessions import history
 from nerveglide.services.uow import AbstractUnitOfWork
 
 __all__ = [
@@ -97,61 +98,105 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
-def _sessions_since(uow: AbstractUnitOfWork, since: datetime, now: datetime) -> list[SessionView]:
-    """Every session started at or after ``since``, newest first (the session history
-    reads newest first, so ask for enough and more when that was not enough)."""
-    days = max(1, (now - since).days + 1)
-    limit = 16 * days + 64
-    while True:
-        views = history(uow, limit)
-        if len(views) < limit or views[-1].started_at < since:
-            return views
-        limit *= 4
-
-
-def _session_record(view: SessionView, zone: ZoneInfo) -> SessionRecord:
-    return SessionRecord(
-        id=view.id,
-        program_id=view.program_id,
-        source=view.source,
-        status=view.status,
-        glides=tuple(view.glides),
-        started_at=view.started_at,
-        ended_at=view.ended_at,
-        day=view.started_at.astimezone(zone).date(),
-        pain_before_back=view.pain_before.back,
-        pain_before_leg=view.pain_before.leg,
-        pain_after_back=view.pain_after.back if view.pain_after else None,
-        pain_after_leg=view.pain_after.leg if view.pain_after else None,
-        felt_worse=view.felt_worse,
-        spread=view.spread,
-        repetitions=tuple(
+def _session_records(
+    uow: AbstractUnitOfWork, start: datetime, end: datetime, zone: ZoneInfo
+) -> tuple[list[SessionRecord], list[MotionRecord]]:
+    """The sessions started in ``[start, end)``, oldest first, with their repetitions and
+    stops; and, for each session and leg the camera measured, the best knee extension of
+    its repetitions (the least knee bend reached at the stretch)."""
+    columns = uow.sessions.columns_between(start, end)
+    reps: dict[str, list[RepetitionRecord]] = {}
+    best: dict[tuple[str, str], tuple[float, datetime]] = {}
+    for (
+        session_id,
+        exercise_id,
+        leg,
+        set_no,
+        rep_no,
+        attempt,
+        started_at,
+        ended_at,
+        hold_s,
+        counted_by,
+        range_deg,
+        measures,
+    ) in columns.repetitions:
+        knee = None
+        if counted_by == "camera" and isinstance(measures, dict):
+            value = measures.get("knee_extension_peak_deg")
+            knee = None if value is None else float(value)
+            if knee is not None:
+                key = (session_id, leg)
+                if key not in best or knee < best[key][0]:
+                    best[key] = (knee, ended_at)
+        reps.setdefault(session_id, []).append(
             RepetitionRecord(
-                r.exercise_id,
-                r.leg,
-                r.set_no,
-                r.rep_no,
-                r.attempt,
-                r.started_at,
-                r.ended_at,
-                r.hold_s,
+                exercise_id,
+                leg,
+                set_no,
+                rep_no,
+                attempt,
+                started_at,
+                ended_at,
+                hold_s,
+                counted_by,
+                range_deg,
+                knee,
             )
-            for r in view.repetitions
-        ),
-        stops=tuple(
+        )
+    stops: dict[str, list[StopRecord]] = {}
+    for e in columns.stops:
+        stops.setdefault(e.session_id, []).append(
             StopRecord(
-                occurred_at=s.occurred_at,
-                pain=s.pain,
-                areas=tuple((str(a.get("area", "")), str(a.get("side", ""))) for a in s.areas),
-                exercise_id=s.exercise_id,
-                leg=s.leg,
-                set_no=s.set_no,
-                rep_no=s.rep_no,
-                step_kind=s.step_kind,
+                occurred_at=e.occurred_at,
+                pain=e.pain,
+                areas=tuple((str(a.get("area", "")), str(a.get("side", ""))) for a in e.areas),
+                exercise_id=e.exercise_id,
+                leg=e.leg,
+                set_no=e.set_no,
+                rep_no=e.rep_no,
+                step_kind=e.step_kind,
             )
-            for s in view.stops
-        ),
-    )
+        )
+
+    def after(row: Any, value: int | None) -> int | None:
+        # The after-check counts only when both pains were given (as the history shows it).
+        both = row.pain_after_back is not None and row.pain_after_leg is not None
+        return value if both else None
+
+    sessions = [
+        SessionRecord(
+            id=row.id,
+            program_id=row.program_id,
+            source=row.source,
+            status=row.status,
+            glides=tuple(row.glides),
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            day=row.started_at.astimezone(zone).date(),
+            pain_before_back=row.pain_before_back,
+            pain_before_leg=row.pain_before_leg,
+            pain_after_back=after(row, row.pain_after_back),
+            pain_after_leg=after(row, row.pain_after_leg),
+            felt_worse=row.felt_worse,
+            spread=row.spread,
+            repetitions=tuple(reps.get(row.id, ())),
+            stops=tuple(stops.get(row.id, ())),
+        )
+        for row in columns.sessions
+    ]
+    started = {row.id: row.started_at for row in columns.sessions}
+    motion = [
+        MotionRecord(
+            recorded_at=started.get(session_id, at),
+            leg=leg,
+            knee_extension_peak_deg=round(knee, 1),
+            session_id=session_id,
+        )
+        for (session_id, leg), (knee, at) in best.items()
+    ]
+    motion.sort(key=lambda m: (m.recorded_at, m.leg))
+    return sessions, motion
 
 
 def _name(library: Library, exercise_id: str) -> str:
@@ -329,11 +374,7 @@ def gather_report(
     zone = ZoneInfo(timezone)
     start = _midnight(period.start, zone)
     end = _midnight(period.end + timedelta(days=1), zone)
-    sessions = [
-        _session_record(view, zone)
-        for view in reversed(_sessions_since(uow, start, now))
-        if start <= view.started_at < end
-    ]
+    sessions, motion = _session_records(uow, start, end, zone)
     diary = [
         DiaryRecord(
             entry_date=e.entry_date,
@@ -363,7 +404,7 @@ def gather_report(
         current_tier=current_verdict(uow, rules, now).tier,
         names=names,
         questionnaires=tuple(_questionnaire_results(uow, questionnaires, library, start, end)),
-        motion=(),  # camera measurements: not stored yet
+        motion=tuple(motion),
     )
 
 

@@ -14,7 +14,7 @@ import pytest
 from nerveglide.content.loader import default_library, default_rules
 from nerveglide.errors import InvalidInput
 from nerveglide.reports.model import Period, ProgressReport
-from nerveglide.services.accounts import cli_patient
+from nerveglide.services.accounts import cli_patient, create_account
 from nerveglide.services.programs import build_program, save_program
 from nerveglide.services.reports import MAX_DAYS, export, gather_report, parse_period
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
@@ -96,6 +96,91 @@ def test_a_period_with_only_a_questionnaire_is_not_empty(session_factory):
     report = gather(session_factory, Period(START, START))
     assert not report.empty
     assert [q.questionnaire_id for q in report.questionnaires] == ["roland-morris", "start-back"]
+
+
+def _count_by_camera(session_factory: SessionFactory, knees: dict[int, list[float]]) -> None:
+    """Mark the first repetitions of the seeded sessions numbered in ``knees`` (oldest
+    first) as counted by the live camera coach, with those knee extension peaks."""
+    with _uow(session_factory) as uow:
+        sessions = sorted(uow.sessions.history(1000), key=lambda s: s.started_at)
+        for n, peaks in knees.items():
+            for rep, knee in zip(sessions[n].repetitions, peaks, strict=False):
+                rep.counted_by = "camera"
+                rep.range_deg = 90.0 - knee
+                rep.measures = {"knee_extension_peak_deg": knee, "joint": "knee"}
+        uow.commit()
+
+
+def test_range_of_motion_is_the_best_camera_repetition_per_session_and_leg(session_factory):
+    seed(session_factory, start=START, days=3, stop_day=None)
+    _count_by_camera(session_factory, {0: [31.0, 24.5, 28.0], 4: [18.25]})
+    report = gather(session_factory, Period(START, START + timedelta(days=2)))
+    first, fifth = report.sessions[0], report.sessions[4]
+    assert [(m.session_id, m.leg, m.knee_extension_peak_deg) for m in report.motion] == [
+        (first.id, "left", 24.5),
+        (fifth.id, "left", 18.2),
+    ]
+    assert report.motion[0].recorded_at == first.started_at
+    reps = first.repetitions
+    assert [(r.counted_by, r.knee_extension_peak_deg) for r in reps[:4]] == [
+        ("camera", 31.0),
+        ("camera", 24.5),
+        ("camera", 28.0),
+        ("timer", None),
+    ]
+    assert reps[0].range_deg == 59.0
+    archive = zipfile.ZipFile(io.BytesIO(export_csv(session_factory, report.period)))
+    lines = archive.read("repetitions.csv").decode().splitlines()
+    assert lines[0].endswith(",hold_s,counted_by,range_deg,knee_extension_peak_deg")
+    assert lines[1].endswith(",camera,59,31")
+    assert lines[4].endswith(",timer,,")
+    # A period without camera sessions has no range-of-motion points.
+    later = gather(session_factory, Period(START + timedelta(days=2), START + timedelta(days=2)))
+    assert later.motion == ()
+
+
+def export_csv(session_factory: SessionFactory, period: Period) -> bytes:
+    with _uow(session_factory) as uow:
+        return export(
+            uow,
+            "csv",
+            period,
+            timezone="UTC",
+            now=NOW,
+            library=default_library(),
+            rules=default_rules(),
+        ).content
+
+
+def test_a_report_holds_its_patients_records_only(session_factory):
+    seed(session_factory, start=START, days=4, stop_day=None)
+    mine_id = cli_patient(session_factory, None, NOW).id
+    other = create_account(session_factory, email="other@example.org", role="patient", now=NOW)
+    seed(
+        session_factory, start=START, days=4, per_day=1, reps=10, seed_value=4, patient_id=other.id
+    )
+    period = Period(START, START + timedelta(days=3))
+
+    def report_of(patient_id: int) -> ProgressReport:
+        with SqlAlchemyUnitOfWork(session_factory, patient_id=patient_id) as uow:
+            return gather_report(
+                uow,
+                period,
+                timezone="UTC",
+                now=NOW,
+                library=default_library(),
+                rules=default_rules(),
+            )
+
+    mine, theirs = report_of(mine_id), report_of(other.id)
+    assert len(mine.sessions) == 12
+    assert len(theirs.sessions) == 4
+    assert {len(s.repetitions) for s in mine.sessions} == {15}
+    assert sorted(len(s.repetitions) for s in theirs.sessions) == [2, 10, 10, 10]
+    assert not {s.id for s in mine.sessions} & {s.id for s in theirs.sessions}
+    assert len(theirs.stops()) == 1
+    assert mine.stops() == []
+    assert len(mine.diary) == len(theirs.diary) == 4
 
 
 def test_records_outside_the_period_stay_out(session_factory):

@@ -4,7 +4,7 @@ session facts the safety rules read."""
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from nerveglide.store.models.exercise_session import ExerciseSessionRow
 from nerveglide.store.models.safety import (
@@ -14,6 +14,7 @@ from nerveglide.store.models.safety import (
     ScreeningAnswerRow,
     ScreeningRow,
 )
+from nerveglide.store.repositories.sessions import AnyRow
 
 __all__ = ["SafetyRepository"]
 
@@ -28,16 +29,26 @@ class SafetyRepository:
         statement = select(ScreeningAnswerRow).order_by(ScreeningAnswerRow.answered_at)
         return list(self.session.scalars(statement))
 
-    def ended_sessions(self) -> list[ExerciseSessionRow]:
+    def ended_sessions(self) -> list[AnyRow]:
+        """Each ended session's own columns (the rules read no repetitions), oldest first,
+        as plain rows: a year of sessions is a thousand of them, read at every check."""
+        s = ExerciseSessionRow
         statement = (
-            select(ExerciseSessionRow)
-            .where(ExerciseSessionRow.status != "in_progress")
-            .order_by(ExerciseSessionRow.started_at)
-            # The rules read each session's own columns only: its repetitions and stops
-            # load if someone asks for them, not for every session of a year.
-            .options(lazyload(ExerciseSessionRow.repetitions), lazyload(ExerciseSessionRow.stops))
+            select(
+                s.id,
+                s.started_at,
+                s.status,
+                s.pain_before_back,
+                s.pain_before_leg,
+                s.pain_after_back,
+                s.pain_after_leg,
+                s.felt_worse,
+                s.spread,
+            )
+            .where(s.status != "in_progress")
+            .order_by(s.started_at)
         )
-        return list(self.session.scalars(statement))
+        return list(self.session.execute(statement))
 
     def clearances(self) -> list[SafetyClearanceRow]:
         return list(self.session.scalars(select(SafetyClearanceRow)))
