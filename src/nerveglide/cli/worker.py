@@ -14,6 +14,7 @@ import signal
 import socket
 import threading
 import uuid
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Annotated
 
@@ -35,13 +36,15 @@ def worker(
         ),
     ] = None,
 ) -> None:
-    """Send the email reminders that are due (a separate process from `serve`)."""
+    """Send the email reminders that are due, and keep each patient's safety status
+    fresh for their clinician's dashboard (a separate process from `serve`)."""
     from nerveglide.cli.main import fail
     from nerveglide.config import get_settings
     from nerveglide.content.loader import default_rules
     from nerveglide.errors import NerveglideError
     from nerveglide.notify.mail import SmtpMailer
     from nerveglide.services.reminders import worker_pass
+    from nerveglide.services.safety import refresh_status_if_stale
     from nerveglide.services.uow import SqlAlchemyUnitOfWork
     from nerveglide.store import migrate
     from nerveglide.store.db import make_engine, make_session_factory
@@ -74,6 +77,11 @@ def worker(
                 rules=rules,
                 worker=name,
             )
+            # The safety status the clinician's dashboard reads: evaluated again when it
+            # is older than an hour (the rules' diary window moves on with the days).
+            with SqlAlchemyUnitOfWork(factory, patient_id=patient_id) as uow:
+                if refresh_status_if_stale(uow, rules, datetime.now(UTC)):
+                    uow.commit()
         except NerveglideError as exc:
             console.print(f"worker {name}: this pass failed: {exc.message}", highlight=False)
         else:

@@ -18,6 +18,8 @@ Reads by anyone other than the patient and every refusal go to the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from nerveglide.domain.accounts import Actor
 from nerveglide.errors import NotFound, NotPermitted
 from nerveglide.services import audit
@@ -29,6 +31,8 @@ from nerveglide.store.models.account import AccountRow
 __all__ = [
     "calendar_feed_uow",
     "check_patient_access",
+    "clinician_patients",
+    "clinician_patients_uow",
     "own_patient_id",
     "patient_uow",
     "require_role",
@@ -85,6 +89,40 @@ def patient_uow(
     return SqlAlchemyUnitOfWork(
         session_factory,
         patient_id=patient_id,
+        audit=AuditContext(actor.account_id, actor.role, actor.address),
+    )
+
+
+def clinician_patients(session_factory: SessionFactory, actor: Actor) -> list[AccountRow]:
+    """The clinician's assigned patients (by name); refused for anyone else."""
+    if actor.role != "clinician" or actor.account_id is None:
+        require_role(session_factory, actor, "clinician", what="patients")
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        patients = uow.accounts.patients_of(actor.account_id or 0)
+    return [p for p in patients if _may_see(actor, p)]
+
+
+def clinician_patients_uow(
+    session_factory: SessionFactory,
+    actor: Actor,
+    patients: Sequence[AccountRow],
+    *,
+    what: str,
+    audit_read: bool = True,
+) -> SqlAlchemyUnitOfWork:
+    """A unit of work that reads (only reads) the clinical rows of several of the
+    clinician's ``patients`` (from :func:`clinician_patients`) at once; each patient's
+    read is audited (``audit_read=False`` for reads that show nothing, such as ordering
+    the dashboard). A patient who is not this clinician's is refused (404)."""
+    for patient in patients:
+        if not _may_see(actor, patient):
+            check_patient_access(session_factory, actor, patient.id, what=what)  # raises
+    ids = sorted({p.id for p in patients})
+    if ids and audit_read:
+        audit.record_reads(session_factory, actor, what, ids)
+    return SqlAlchemyUnitOfWork(
+        session_factory,
+        patient_ids=ids,
         audit=AuditContext(actor.account_id, actor.role, actor.address),
     )
 

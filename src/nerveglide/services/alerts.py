@@ -2,7 +2,8 @@
 "emergency", an alert appears on their clinician's dashboard and goes out by email.
 
 :func:`check_patient` runs after every change a patient makes (the web app calls it after
-each successful write), so whichever way a red flag arrives (the screening questions, a
+each successful write); it also keeps the verdict as the patient's status, which the
+clinician's dashboard reads. So whichever way a red flag arrives (the screening questions, a
 session stopped because it hurts, the diary) the clinician hears of it once per episode:
 a new alert is raised only when no unacknowledged one of that tier is open.
 """
@@ -14,7 +15,7 @@ from datetime import datetime
 from nerveglide.config import Settings
 from nerveglide.content.safety_rules import RuleSet
 from nerveglide.services.mail import send_mail
-from nerveglide.services.safety import current_verdict
+from nerveglide.services.safety import refresh_status
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.db import SessionFactory
 from nerveglide.store.models.account import AlertRow
@@ -40,7 +41,8 @@ def check_patient(
     if patient is None:
         return None
     with SqlAlchemyUnitOfWork(session_factory, patient_id=patient_id) as uow:
-        verdict = current_verdict(uow, rules, now)
+        verdict = refresh_status(uow, rules, now)  # kept for the clinician's dashboard
+        uow.commit()
         if verdict.tier not in ALERT_TIERS:
             return None
         if any(a.tier == verdict.tier for a in uow.followup.alerts(open_only=True)):

@@ -7,6 +7,7 @@ caused it fails (a denied access raises, and rolls the request's own work back).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.db import SessionFactory
 from nerveglide.store.models.account import AuditEventRow
 
-__all__ = ["record"]
+__all__ = ["record", "record_reads"]
 
 
 def record(
@@ -44,5 +45,34 @@ def record(
                 outcome=outcome,
                 detail=detail or {},
             )
+        )
+        uow.commit()
+
+
+def record_reads(
+    session_factory: SessionFactory,
+    actor: Actor,
+    object_type: str,
+    patient_ids: Sequence[int],
+) -> None:
+    """One "read" entry per patient, written together (a dashboard reads many at once)."""
+    at = datetime.now(UTC)
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        uow.audit.add_all(
+            [
+                AuditEventRow(
+                    at=at,
+                    actor_id=actor.account_id,
+                    actor_role=actor.role,
+                    action="read",
+                    object_type=object_type,
+                    object_id=str(patient_id),
+                    patient_id=patient_id,
+                    address=actor.address,
+                    outcome="ok",
+                    detail={},
+                )
+                for patient_id in patient_ids
+            ]
         )
         uow.commit()

@@ -12,6 +12,7 @@ from nerveglide.content.safety_rules import Answer, RuleSet
 from nerveglide.domain.safety import (
     Clearance,
     DiaryFacts,
+    Fired,
     SafetyFacts,
     ScreeningAnswer,
     SessionFacts,
@@ -23,6 +24,7 @@ from nerveglide.errors import InvalidInput, SafetyStop, ScreeningDue
 from nerveglide.services.diary import diary_between
 from nerveglide.services.uow import AbstractUnitOfWork
 from nerveglide.store.models.safety import (
+    PatientStatusRow,
     SafetyClearanceRow,
     SafetySettingRow,
     SafetyVerdictRow,
@@ -31,14 +33,20 @@ from nerveglide.store.models.safety import (
 )
 
 __all__ = [
+    "STATUS_MAX_AGE",
     "confirm_seen_doctor",
     "current_verdict",
     "ensure_session_allowed",
     "gather_facts",
     "is_screening_due",
+    "keep_status",
     "record_screening",
+    "refresh_status",
+    "refresh_status_if_stale",
     "safety_settings",
     "set_safety_setting",
+    "verdict_from_json",
+    "verdict_to_json",
 ]
 
 ANSWERS: tuple[str, ...] = ("yes", "no", "unsure")
@@ -107,6 +115,71 @@ def gather_facts(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Safe
 
 def current_verdict(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Verdict:
     return evaluate(rules, gather_facts(uow, rules, now))
+
+
+#: How old a stored verdict may get before the worker (or the dashboard) evaluates it
+#: again: the rules read only the person's records, which change through the app (and
+#: each change re-evaluates), but a diary window moves on with the days.
+STATUS_MAX_AGE = timedelta(hours=1)
+
+
+def verdict_to_json(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "tier": verdict.tier,
+        "rules_version": verdict.rules_version,
+        "fired": [asdict(f) for f in verdict.fired],
+        "cleared": [asdict(f) for f in verdict.cleared],
+    }
+
+
+def verdict_from_json(data: Mapping[str, Any]) -> Verdict:
+    return Verdict(
+        tier=data["tier"],
+        fired=tuple(Fired(**f) for f in data.get("fired", ())),
+        cleared=tuple(Fired(**f) for f in data.get("cleared", ())),
+        rules_version=str(data.get("rules_version", "")),
+    )
+
+
+def keep_status(
+    uow: AbstractUnitOfWork, verdict: Verdict, now: datetime, patient_id: int | None = None
+) -> None:
+    """Keep ``verdict`` as the person's status (``patient_id`` for a system-scoped unit of
+    work writing several people's); not committed."""
+    row = uow.safety.status(patient_id)
+    if row is None:
+        row = PatientStatusRow(
+            tier=verdict.tier,
+            rules_version=verdict.rules_version,
+            verdict=verdict_to_json(verdict),
+            evaluated_at=now,
+        )
+        if patient_id is not None:
+            row.patient_id = patient_id
+        uow.safety.add(row)
+    else:
+        row.tier, row.rules_version = verdict.tier, verdict.rules_version
+        row.verdict, row.evaluated_at = verdict_to_json(verdict), now
+
+
+def refresh_status(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Verdict:
+    """Evaluate the person's verdict now and keep it as their status (not committed)."""
+    verdict = current_verdict(uow, rules, now)
+    keep_status(uow, verdict, now)
+    uow.flush()
+    return verdict
+
+
+def refresh_status_if_stale(
+    uow: AbstractUnitOfWork, rules: RuleSet, now: datetime, max_age: timedelta = STATUS_MAX_AGE
+) -> bool:
+    """Evaluate again a status that is missing, older than ``max_age`` or made under other
+    rules; True if it did (not committed)."""
+    row = uow.safety.status()
+    if row is not None and row.rules_version == rules.version and now - row.evaluated_at < max_age:
+        return False
+    refresh_status(uow, rules, now)
+    return True
 
 
 def is_screening_due(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> bool:

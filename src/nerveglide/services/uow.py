@@ -15,6 +15,7 @@ never commit.
 from __future__ import annotations
 
 import abc
+from collections.abc import Collection
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -22,6 +23,7 @@ from nerveglide.store.audit_trail import AuditContext, set_audit_context
 from nerveglide.store.db import SessionFactory, database_errors
 from nerveglide.store.repositories.accounts import AccountRepository
 from nerveglide.store.repositories.audit import AuditRepository
+from nerveglide.store.repositories.clinic import ClinicRepository
 from nerveglide.store.repositories.content_release import ContentReleaseRepository
 from nerveglide.store.repositories.diary import DiaryRepository
 from nerveglide.store.repositories.followup import FollowUpRepository
@@ -31,7 +33,7 @@ from nerveglide.store.repositories.questionnaires import QuestionnaireRepository
 from nerveglide.store.repositories.reminders import ReminderRepository
 from nerveglide.store.repositories.safety import SafetyRepository
 from nerveglide.store.repositories.sessions import SessionRepository
-from nerveglide.store.scoping import scope_to_patient, scope_to_system
+from nerveglide.store.scoping import scope_to_patient, scope_to_patients, scope_to_system
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -46,6 +48,7 @@ class AbstractUnitOfWork(abc.ABC):
     #: the system scope).
     patient_id: int | None = None
     accounts: AccountRepository
+    clinic: ClinicRepository
     audit: AuditRepository
     content_releases: ContentReleaseRepository
     programs: ProgramRepository
@@ -90,7 +93,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     expired.
 
     ``patient_id`` scopes it to one patient's clinical rows (see
-    :mod:`nerveglide.store.scoping`); ``system=True`` sees every patient's (account
+    :mod:`nerveglide.store.scoping`), ``patient_ids`` to reading several patients' (a
+    clinician's dashboard); ``system=True`` sees every patient's (account
     deletion, maintenance); with neither, touching a clinical table raises. Open scoped
     units of work through :mod:`nerveglide.services.access`, which checks who may.
     ``audit`` names who acts, for the audit log of changes.
@@ -101,12 +105,14 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         session_factory: SessionFactory,
         *,
         patient_id: int | None = None,
+        patient_ids: Collection[int] | None = None,
         system: bool = False,
         audit: AuditContext | None = None,
     ) -> None:
         self._session_factory = session_factory
         self._session: Session | None = None
         self.patient_id = patient_id
+        self.patient_ids = None if patient_ids is None else frozenset(patient_ids)
         self._system = system
         self._audit = audit
 
@@ -122,11 +128,14 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self._session = self._session_factory()
         if self.patient_id is not None:
             scope_to_patient(self._session, self.patient_id)
+        elif self.patient_ids is not None:
+            scope_to_patients(self._session, self.patient_ids)
         elif self._system:
             scope_to_system(self._session)
         if self._audit is not None:
             set_audit_context(self._session, self._audit)
         self.accounts = AccountRepository(self._session)
+        self.clinic = ClinicRepository(self._session)
         self.audit = AuditRepository(self._session)
         self.content_releases = ContentReleaseRepository(self._session)
         self.programs = ProgramRepository(self._session)

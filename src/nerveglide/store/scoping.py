@@ -8,6 +8,9 @@ A SQLAlchemy session carries its scope in ``session.info``:
   :class:`~nerveglide.store.models.owned.PatientOwned` table gets
   ``WHERE patient_id = :patient_id`` (``with_loader_criteria``, also on joins, relationship
   loads and ORM updates/deletes). Another patient's row is simply not there.
+- :func:`scope_to_patients` (a set of patient ids): reads the rows of those patients
+  (``WHERE patient_id IN (...)``) and writes none: a clinician's dashboard, which reads
+  all their patients at once.
 - :func:`scope_to_system`: no filter; for work that is not about one patient (account
   deletion, the migration of a pre-accounts installation).
 - no scope at all: touching a clinical table raises :class:`UnscopedClinicalAccess`, so a
@@ -20,6 +23,7 @@ Who may open a scope for which patient is decided in one place:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import event
@@ -31,6 +35,7 @@ __all__ = [
     "UnscopedClinicalAccess",
     "scope_of",
     "scope_to_patient",
+    "scope_to_patients",
     "scope_to_system",
 ]
 
@@ -46,13 +51,17 @@ def scope_to_patient(session: Session, patient_id: int) -> None:
     session.info[_KEY] = int(patient_id)
 
 
+def scope_to_patients(session: Session, patient_ids: Collection[int]) -> None:
+    session.info[_KEY] = frozenset(int(i) for i in patient_ids)
+
+
 def scope_to_system(session: Session) -> None:
     session.info[_KEY] = _SYSTEM
 
 
-def scope_of(session: Session) -> int | str | None:
-    """The patient id, ``"system"``, or None."""
-    value: int | str | None = session.info.get(_KEY)
+def scope_of(session: Session) -> int | str | frozenset[int] | None:
+    """The patient id, a set of them (read-only), ``"system"``, or None."""
+    value: int | str | frozenset[int] | None = session.info.get(_KEY)
     return value
 
 
@@ -76,6 +85,16 @@ def _filter_by_patient(state: ORMExecuteState) -> None:
             "a clinical table was queried without a patient scope; open the unit of work "
             "through nerveglide.services.access"
         )
+    if isinstance(scope, frozenset):
+        if not state.is_select:
+            raise UnscopedClinicalAccess("a scope of several patients only reads")
+        ids = sorted(scope)
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                PatientOwned, lambda cls: cls.patient_id.in_(ids), include_aliases=True
+            )
+        )
+        return
     patient_id = int(scope)
     state.statement = state.statement.options(
         with_loader_criteria(
@@ -99,6 +118,12 @@ def _stamp_new_rows(session: Session, flush_context: Any, instances: Any) -> Non
                 raise UnscopedClinicalAccess("a row for another patient was added")
         elif scope is None:
             raise UnscopedClinicalAccess("a clinical row was added without a patient scope")
+        elif isinstance(scope, frozenset):
+            raise UnscopedClinicalAccess("a scope of several patients only reads")
+    if isinstance(scope, frozenset) and any(
+        isinstance(obj, PatientOwned) for obj in (*session.dirty, *session.deleted)
+    ):
+        raise UnscopedClinicalAccess("a scope of several patients only reads")
     if isinstance(scope, int):
         for obj in session.dirty:
             if isinstance(obj, PatientOwned) and obj.patient_id != scope:

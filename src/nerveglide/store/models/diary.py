@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from nerveglide.store.base import Base, UTCDateTime
@@ -24,6 +24,8 @@ class DiaryEntryRow(PatientOwned, Base):
         CheckConstraint("leg_pain BETWEEN 0 AND 10", name="leg_pain"),
         CheckConstraint(f"numbness IN {LEVELS}", name="numbness"),
         CheckConstraint(f"weakness IN {LEVELS}", name="weakness"),
+        # A clinician's dashboard reads each patient's diary of the last weeks.
+        Index("ix_diary_entry_patient_date", "patient_id", "entry_date"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

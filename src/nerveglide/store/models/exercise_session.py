@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -40,6 +41,8 @@ class ExerciseSessionRow(PatientOwned, Base):
         CheckConstraint("pain_before_leg BETWEEN 0 AND 10", name="pain_before_leg"),
         CheckConstraint("pain_after_back BETWEEN 0 AND 10", name="pain_after_back"),
         CheckConstraint("pain_after_leg BETWEEN 0 AND 10", name="pain_after_leg"),
+        # A clinician's dashboard counts each patient's sessions of the last weeks.
+        Index("ix_exercise_session_patient_started", "patient_id", "started_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -1,5 +1,6 @@
 """Safety records: red-flag screenings and their answers, clearances, the audit of every
-verdict that blocked or paused exercising, and the per-person safety settings."""
+verdict that blocked or paused exercising, the per-person safety settings, and each
+person's current verdict as last evaluated (for the clinician's dashboard)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from nerveglide.store.base import Base, UTCDateTime
 from nerveglide.store.models.owned import PatientOwned
 
 __all__ = [
+    "PatientStatusRow",
     "SafetyClearanceRow",
     "SafetySettingRow",
     "SafetyVerdictRow",
@@ -101,3 +103,21 @@ class SafetySettingRow(PatientOwned, Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PatientStatusRow(PatientOwned, Base):
+    """The person's safety verdict as last evaluated: after each change they make, when
+    their clinician clears a pause, and by the worker when it is older than an hour. The
+    clinician's dashboard reads these instead of evaluating the rules for every patient.
+    ``verdict`` is the whole :class:`~nerveglide.domain.safety.Verdict` (fired and cleared
+    rules with their wording)."""
+
+    __tablename__ = "patient_status"
+
+    patient_id: Mapped[int] = mapped_column(
+        ForeignKey("account.id", ondelete="CASCADE"), primary_key=True
+    )
+    tier: Mapped[str] = mapped_column(String(12))
+    rules_version: Mapped[str] = mapped_column(String(40))
+    verdict: Mapped[dict[str, Any]] = mapped_column(JSON)
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -19,6 +19,9 @@ class AuditRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def add_all(self, rows: list[AuditEventRow]) -> None:
+        self.session.add_all(rows)
+
     def add(self, row: AuditEventRow) -> None:
         self.session.add(row)
 

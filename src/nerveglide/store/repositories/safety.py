@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from nerveglide.store.models.exercise_session import ExerciseSessionRow
 from nerveglide.store.models.safety import (
+    PatientStatusRow,
     SafetyClearanceRow,
     SafetySettingRow,
     SafetyVerdictRow,
@@ -61,8 +62,21 @@ class SafetyRepository:
             select(SafetySettingRow).where(SafetySettingRow.name == name)
         ).one_or_none()
 
+    def status(self, patient_id: int | None = None) -> PatientStatusRow | None:
+        """The person's verdict as last evaluated (one row per person; ``patient_id``
+        picks one in a system-scoped session)."""
+        statement = select(PatientStatusRow)
+        if patient_id is not None:
+            statement = statement.where(PatientStatusRow.patient_id == patient_id)
+        return self.session.scalars(statement).one_or_none()
+
     def add(
-        self, row: ScreeningRow | SafetyClearanceRow | SafetyVerdictRow | SafetySettingRow
+        self,
+        row: ScreeningRow
+        | SafetyClearanceRow
+        | SafetyVerdictRow
+        | SafetySettingRow
+        | PatientStatusRow,
     ) -> None:
         self.session.add(row)
 

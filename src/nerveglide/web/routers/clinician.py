@@ -8,9 +8,9 @@ Routes stay thin: who may see which patient is decided in the services
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
@@ -42,8 +42,10 @@ def dashboard_page(
     rules: RulesDep,
     settings: SettingsDep,
     actor: ActorDep,
+    page: Annotated[int, Query(ge=1, le=100_000, description="The page, from 1.")] = 1,
+    q: Annotated[str, Query(max_length=100, description="Part of a name or email.")] = "",
 ) -> HTMLResponse:
-    return _render_dashboard(request, library, rules, settings, actor)
+    return _render_dashboard(request, library, rules, settings, actor, number=page, query=q)
 
 
 def _render_dashboard(
@@ -55,17 +57,22 @@ def _render_dashboard(
     *,
     invited: str = "",
     link: str = "",
+    number: int = 1,
+    query: str = "",
 ) -> HTMLResponse:
     now = datetime.now(UTC)
-    lines = clinician.dashboard(
+    listing = clinician.dashboard_page(
         request.app.state.session_factory, actor, rules=rules, library=library,
         questionnaires=request.app.state.questionnaires,
         timezone=settings.timezone, today=settings.today(now), now=now,
+        page=number, query=query,
     )  # fmt: skip
     return templates.TemplateResponse(
         request,
         "clinician.html",
-        _context(request, library, lines=lines, invited=invited, link=link),
+        _context(
+            request, library, lines=listing.lines, listing=listing, invited=invited, link=link
+        ),
     )
 
 

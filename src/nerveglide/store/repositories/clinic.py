@@ -1,0 +1,220 @@
+"""Queries over all of one clinician's patients at once, for the dashboard: each one's
+figures comes out of a handful of grouped queries instead of a report per patient, so a
+clinician with a thousand patients waits for a few queries, not thousands.
+
+Every method takes the patients' ids and filters on them; the unit of work is also
+scoped to them (:func:`nerveglide.store.scoping.scope_to_patients`), so a mistake here
+can't read anyone else's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import Float, and_, case, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from nerveglide.store.models.account import AlertRow
+from nerveglide.store.models.diary import DiaryEntryRow
+from nerveglide.store.models.exercise_session import ExerciseSessionRow, SessionRepetitionRow
+from nerveglide.store.models.program import ProgramGlideRow, ProgramRow
+from nerveglide.store.models.questionnaire import QuestionnaireResponseRow
+from nerveglide.store.models.safety import PatientStatusRow
+from nerveglide.store.repositories.sessions import AnyRow
+
+__all__ = ["ClinicRepository"]
+
+
+class ClinicRepository:
+    """Grouped reads over several patients; never writes."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def session_days(self, ids: Sequence[int], bounds: Sequence[datetime]) -> list[AnyRow]:
+        """Sessions per patient and day: ``(patient_id, day_index, completed, total)``,
+        where day ``i`` runs from ``bounds[i]`` to ``bounds[i + 1]`` (the person's local
+        midnights, in UTC)."""
+        s = ExerciseSessionRow
+        day = case(
+            *[(s.started_at < bounds[i + 1], i) for i in range(len(bounds) - 1)],
+            else_=len(bounds) - 1,
+        ).label("day")
+        statement = (
+            select(
+                s.patient_id,
+                day,
+                func.sum(case((s.status == "completed", 1), else_=0)),
+                func.count(),
+            )
+            .where(s.patient_id.in_(ids), s.started_at >= bounds[0], s.started_at < bounds[-1])
+            .group_by(s.patient_id, day)
+        )
+        return list(self.session.execute(statement))
+
+    def last_sessions(self, ids: Sequence[int], since: datetime) -> dict[int, datetime]:
+        s = ExerciseSessionRow
+        statement = (
+            select(s.patient_id, func.max(s.started_at))
+            .where(s.patient_id.in_(ids), s.started_at >= since)
+            .group_by(s.patient_id)
+        )
+        return {int(pid): at for pid, at in self.session.execute(statement)}
+
+    def program_targets(self, ids: Sequence[int]) -> list[AnyRow]:
+        """Every program version: ``(patient_id, created_at, times_per_day)``, the most
+        times a day any of its glides asks (None if none do), oldest first."""
+        p, g = ProgramRow, ProgramGlideRow
+        statement = (
+            select(p.patient_id, p.created_at, func.max(g.times_per_day))
+            .join(g, g.program_id == p.id)
+            .where(p.patient_id.in_(ids))
+            .group_by(p.patient_id, p.id, p.created_at)
+            .order_by(p.created_at, p.id)
+        )
+        return list(self.session.execute(statement))
+
+    def leg_pain_change(self, ids: Sequence[int], first: date, last: date) -> list[AnyRow]:
+        """Diary leg pain from ``first`` to ``last``, each day's latest save: the mean of
+        the first and of the last ``min(7, days // 2)`` recorded days, for patients with
+        at least two: ``(patient_id, first_mean, last_mean, window)``."""
+        d = DiaryEntryRow
+        saves = (
+            select(
+                d.patient_id,
+                d.entry_date,
+                d.leg_pain,
+                func.row_number()
+                .over(
+                    partition_by=(d.patient_id, d.entry_date),
+                    order_by=(d.saved_at.desc(), d.id.desc()),
+                )
+                .label("revision"),
+            )
+            .where(d.patient_id.in_(ids), d.entry_date >= first, d.entry_date <= last)
+            .subquery()
+        )
+        days = (
+            select(
+                saves.c.patient_id,
+                saves.c.leg_pain,
+                func.row_number()
+                .over(partition_by=saves.c.patient_id, order_by=saves.c.entry_date)
+                .label("up"),
+                func.row_number()
+                .over(partition_by=saves.c.patient_id, order_by=saves.c.entry_date.desc())
+                .label("down"),
+                func.count().over(partition_by=saves.c.patient_id).label("n"),
+            )
+            .where(saves.c.revision == 1)
+            .subquery()
+        )
+        window = case((days.c.n // 2 < 7, days.c.n // 2), else_=7)
+        leg = cast(days.c.leg_pain, Float)
+        statement = (
+            select(
+                days.c.patient_id,
+                func.avg(case((days.c.up <= window, leg))),
+                func.avg(case((days.c.down <= window, leg))),
+                func.max(window),
+            )
+            .group_by(days.c.patient_id)
+            .having(func.max(days.c.n) >= 2)
+        )
+        return list(self.session.execute(statement))
+
+    def open_alerts(self, ids: Sequence[int]) -> dict[int, int]:
+        a = AlertRow
+        statement = (
+            select(a.patient_id, func.count())
+            .where(a.patient_id.in_(ids), a.acknowledged_at.is_(None))
+            .group_by(a.patient_id)
+        )
+        return {pid: int(n) for pid, n in self.session.execute(statement)}
+
+    def status_tiers(self, ids: Sequence[int]) -> list[AnyRow]:
+        """``(patient_id, tier, rules_version)`` of each patient's stored verdict."""
+        p = PatientStatusRow
+        statement = select(p.patient_id, p.tier, p.rules_version).where(p.patient_id.in_(ids))
+        return list(self.session.execute(statement))
+
+    def statuses(self, ids: Sequence[int]) -> list[PatientStatusRow]:
+        statement = select(PatientStatusRow).where(PatientStatusRow.patient_id.in_(ids))
+        return list(self.session.scalars(statement))
+
+    def questionnaire_ends(self, ids: Sequence[int]) -> list[AnyRow]:
+        """For each patient and questionnaire with two valid responses or more, the first
+        and the latest: ``(patient_id, questionnaire_id, answered_at, total, is_first)``."""
+        q = QuestionnaireResponseRow
+        key = (q.patient_id, q.questionnaire_id)
+        ranked = (
+            select(
+                q.patient_id,
+                q.questionnaire_id,
+                q.answered_at,
+                q.total,
+                func.row_number()
+                .over(partition_by=key, order_by=(q.answered_at, q.id))
+                .label("up"),
+                func.row_number()
+                .over(partition_by=key, order_by=(q.answered_at.desc(), q.id.desc()))
+                .label("down"),
+                func.count().over(partition_by=key).label("n"),
+            )
+            .where(q.patient_id.in_(ids), q.valid.is_(True), q.total.is_not(None))
+            .subquery()
+        )
+        statement = select(
+            ranked.c.patient_id,
+            ranked.c.questionnaire_id,
+            ranked.c.answered_at,
+            ranked.c.total,
+            ranked.c.up == 1,
+        ).where(ranked.c.n >= 2, or_(ranked.c.up == 1, ranked.c.down == 1))
+        return list(self.session.execute(statement))
+
+    def knee_extension_ends(self, ids: Sequence[int], since: datetime) -> list[AnyRow]:
+        """For each patient and leg the camera measured since ``since``, the first and the
+        latest session's best knee extension (the least knee bend of its repetitions):
+        ``(patient_id, leg, started_at, knee_deg, is_first, sessions)``."""
+        r = SessionRepetitionRow
+        knee = r.measures["knee_extension_peak_deg"].as_float()
+        per_session = (
+            select(
+                r.patient_id,
+                r.leg,
+                r.session_id,
+                func.min(r.started_at).label("at"),
+                func.min(knee).label("knee"),
+            )
+            .where(
+                r.patient_id.in_(ids),
+                r.counted_by == "camera",
+                r.started_at >= since,
+                and_(r.measures.is_not(None), knee.is_not(None)),
+            )
+            .group_by(r.patient_id, r.leg, r.session_id)
+            .subquery()
+        )
+        key = (per_session.c.patient_id, per_session.c.leg)
+        ranked = select(
+            per_session.c.patient_id,
+            per_session.c.leg,
+            per_session.c.at,
+            per_session.c.knee,
+            func.row_number().over(partition_by=key, order_by=per_session.c.at).label("up"),
+            func.row_number()
+            .over(partition_by=key, order_by=per_session.c.at.desc())
+            .label("down"),
+            func.count().over(partition_by=key).label("n"),
+        ).subquery()
+        statement = select(
+            ranked.c.patient_id,
+            ranked.c.leg,
+            ranked.c.at,
+            ranked.c.knee,
+            ranked.c.up == 1,
+            ranked.c.n,
+        ).where(or_(ranked.c.up == 1, ranked.c.down == 1))
+        return list(self.session.execute(statement))
