@@ -2,16 +2,9 @@
 
 SQLite gets, on every new connection: ``journal_mode=WAL`` (readers don't block the
 writer), ``synchronous=FULL`` (a committed transaction survives power loss),
-``foreign_keys=ON`` and ``busy_timeout=15000`` (wait up to 15 s for the write lock
-instead of failing at once). SQLAlchemy, not the ``sqlite3`` module, emits the ``BEGIN``,
-so a transaction covers reads as well as writes and DDL (migrations are atomic); and it is
-``BEGIN IMMEDIATE`` for the sessions' transactions (units of work), which takes the write
-lock at the start. A transaction that read
-first and then tried to write would otherwise fail at once with "database is locked"
-whenever another connection had written in between (SQLite cannot wait there without
-risking a deadlock), which is what two people saving at the same moment do. Transactions
-on one SQLite file therefore run one at a time (reads outside a unit of work do not);
-several app instances need PostgreSQL.
+``foreign_keys=ON`` and ``busy_timeout=5000`` (wait up to 5 s for a lock instead of
+failing at once). SQLAlchemy, not the ``sqlite3`` module, emits ``BEGIN``, so a
+transaction covers reads as well as writes and DDL (migrations are atomic).
 
 PostgreSQL gets ``pool_pre_ping`` so a restarted server doesn't break the first
 request after it.
@@ -50,7 +43,7 @@ SQLITE_PRAGMAS: tuple[tuple[str, str], ...] = (
     ("journal_mode", "WAL"),
     ("synchronous", "FULL"),
     ("foreign_keys", "ON"),
-    ("busy_timeout", "15000"),
+    ("busy_timeout", "5000"),
 )
 
 
@@ -73,14 +66,8 @@ def _on_sqlite_connect(dbapi_connection: Any, connection_record: ConnectionPoolE
         cursor.close()
 
 
-#: The execution option that makes a SQLite transaction begin with the write lock: set on
-#: the sessions' engine (every unit of work), not on plain engine connections.
-IMMEDIATE = "nerveglide_sqlite_immediate"
-
-
 def _on_sqlite_begin(connection: Connection) -> None:
-    immediate = connection.get_execution_options().get(IMMEDIATE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    connection.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -109,12 +96,8 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions bound to ``engine``.
 
     ``expire_on_commit=False``: objects a service returns keep their loaded attributes
-    after its unit of work has committed and closed the session. On SQLite their
-    transactions begin immediately (see the module's notes); don't open a second one in
-    the same thread while one is open, it would wait for the first.
+    after its unit of work has committed and closed the session.
     """
-    if engine.dialect.name == "sqlite":
-        engine = engine.execution_options(**{IMMEDIATE: True})
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
