@@ -6,25 +6,37 @@ writer), ``synchronous=FULL`` (a committed transaction survives power loss),
 failing at once). SQLAlchemy, not the ``sqlite3`` module, emits ``BEGIN``, so a
 transaction covers reads as well as writes and DDL (migrations are atomic).
 
+WAL with ``synchronous=FULL`` is what keeps an acknowledged write: a commit returns only
+once its WAL frames are on disk (fsync), and the app answers a request only after its
+commit, so neither a killed process nor a power cut loses what a client was told is
+saved, and a half-written transaction at the end of the WAL is ignored on the next open
+(``tests/integration/ops/test_sqlite_crash.py`` kills the app with SIGKILL mid-writes).
+
 PostgreSQL gets ``pool_pre_ping`` so a restarted server doesn't break the first
 request after it.
+
+On both, a write that fails because of where the data is kept (the disk is full, the file
+system or file is read-only) raises :class:`~nerveglide.errors.DatabaseNotWritable`
+naming the cause, from wherever it happens (a commit, a flush, a query): the
+transaction is rolled back, and the same write works once the cause is gone.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from nerveglide.config import normalize_database_url
-from nerveglide.errors import ConfigurationError, DatabaseError
+from nerveglide.errors import ConfigurationError, DatabaseError, DatabaseNotWritable
 
 __all__ = [
     "SQLITE_PRAGMAS",
@@ -32,6 +44,7 @@ __all__ = [
     "database_errors",
     "make_engine",
     "make_session_factory",
+    "sqlite_storage_cause",
 ]
 
 #: Anything that makes a new :class:`Session`, such as the result of
@@ -70,6 +83,64 @@ def _on_sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+#: SQLite's primary result codes that mean the storage, not the statement, failed.
+_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 8, 10, 13, 14
+#: PostgreSQL's SQLSTATEs for the same: the server's disk is full; a read-only server.
+_PG_STORAGE_CAUSES = {
+    "53100": "the database server's disk is full",
+    "25006": "the database server is read-only",
+}
+#: Below this much free space (bytes) a file system counts as full.
+_NEARLY_FULL = 64 * 1024
+
+
+def _filesystem_cause(directory: Path) -> str | None:
+    """ "read-only" or "full" when the file system holding ``directory`` is, else None."""
+    try:
+        stats = os.statvfs(directory)
+    except OSError:
+        return None
+    if stats.f_flag & os.ST_RDONLY:
+        return "the file system holding the data directory is read-only"
+    if stats.f_bfree * stats.f_frsize < _NEARLY_FULL:
+        return "disk full"
+    return None
+
+
+def sqlite_storage_cause(error: BaseException, directory: Path | None) -> str | None:
+    """Why a ``sqlite3`` error happened, when the cause is the storage; else None."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if not isinstance(code, int):
+        return None
+    primary = code & 0xFF
+    if primary not in (_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN):
+        return None
+    seen = _filesystem_cause(directory) if directory is not None else None
+    if seen is not None:
+        return seen
+    return {
+        _SQLITE_FULL: "disk full",
+        _SQLITE_READONLY: "the database file is read-only",
+        _SQLITE_CANTOPEN: "the database file could not be opened",
+    }.get(primary, f"disk I/O error ({getattr(error, 'sqlite_errorname', code)})")
+
+
+def _not_writable(directory: Path | None) -> Callable[[ExceptionContext], BaseException | None]:
+    def handle_error(context: ExceptionContext) -> BaseException | None:
+        if context.is_pre_ping:
+            return None
+        error = context.original_exception
+        if context.dialect.name == "sqlite":
+            cause = sqlite_storage_cause(error, directory)
+        else:
+            cause = _PG_STORAGE_CAUSES.get(str(getattr(error, "sqlstate", "")))
+        if cause is None:
+            return None
+        return DatabaseNotWritable(f"the database could not be written: {cause}")
+
+    return handle_error
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for a ``sqlite://`` or ``postgresql[+psycopg]://`` URL.
 
@@ -88,8 +159,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(sa_url, echo=echo)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
+        directory = path.parent if path is not None else None
+        event.listen(engine, "handle_error", _not_writable(directory), retval=True)
         return engine
-    return create_engine(sa_url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(sa_url, echo=echo, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _not_writable(None), retval=True)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
