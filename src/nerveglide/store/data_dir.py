@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError
 from nerveglide.config import Settings, normalize_database_url
 from nerveglide.errors import ConfigurationError
 
-__all__ = ["require_data_dirs", "require_writable_dir", "sqlite_path"]
+__all__ = ["require_data_dirs", "require_writable_dir", "sqlite_path", "write_refused"]
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -52,15 +52,29 @@ def require_writable_dir(path: Path, what: str, setting: str) -> None:
         )
     if not path.is_dir():
         raise ConfigurationError(f"{what} {path} ({setting}) is not a directory")
-    try:
-        handle, probe = tempfile.mkstemp(dir=path, prefix=".nerveglide-write-check-")
-    except OSError as exc:
+    refused = write_refused(path)
+    if refused is not None:
         raise ConfigurationError(
-            f"{what} {path} ({setting}) is not writable ({exc.strerror or exc}): "
+            f"{what} {path} ({setting}) is not writable ({refused.strerror or refused}): "
             "nerveglide keeps its data there"
-        ) from None
-    os.close(handle)
-    os.unlink(probe)
+        )
+
+
+def write_refused(directory: Path) -> OSError | None:
+    """Write a byte to a new file in ``directory`` (then remove it): the error the file
+    system gives (read-only, no space, permission denied), or None when it works."""
+    try:
+        handle, probe = tempfile.mkstemp(dir=directory, prefix=".nerveglide-write-check-")
+    except OSError as exc:
+        return exc
+    try:
+        os.write(handle, b"\0")
+    except OSError as exc:
+        return exc
+    finally:
+        os.close(handle)
+        os.unlink(probe)
+    return None
 
 
 def require_data_dirs(settings: Settings, *, serving: bool) -> None:

@@ -3,8 +3,19 @@
 SQLite gets, on every new connection: ``journal_mode=WAL`` (readers don't block the
 writer), ``synchronous=FULL`` (a committed transaction survives power loss),
 ``foreign_keys=ON`` and ``busy_timeout=5000`` (wait up to 5 s for a lock instead of
-failing at once). SQLAlchemy, not the ``sqlite3`` module, emits ``BEGIN``, so a
-transaction covers reads as well as writes and DDL (migrations are atomic).
+failing at once).
+
+A SQLite transaction takes the write lock before its first write: nerveglide emits
+``BEGIN IMMEDIATE`` just before the first statement that is not a read (INSERT, UPDATE,
+DELETE, DDL, SAVEPOINT), and everything from there to the commit is one transaction (DDL
+included: migrations are atomic). The reads before it each see the latest commit, as
+PostgreSQL's READ COMMITTED does. Why: a plain (deferred) ``BEGIN`` would take a
+snapshot at the first read, and a transaction that then writes after another one has
+committed fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT; the busy
+timeout does not apply), which is what two patients saving at the same moment did.
+Taking the lock with ``BEGIN IMMEDIATE`` waits for it instead (the busy timeout); doing
+so only at the first write keeps reads (and a reader that opens a second unit of work
+inside its own) from queueing behind writers.
 
 WAL with ``synchronous=FULL`` is what keeps an acknowledged write: a commit returns only
 once its WAL frames are on disk (fsync), and the app answers a request only after its
@@ -23,6 +34,7 @@ transaction is rolled back, and the same write works once the cause is gone.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +49,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from nerveglide.config import normalize_database_url
 from nerveglide.errors import ConfigurationError, DatabaseError, DatabaseNotWritable
+from nerveglide.store.data_dir import write_refused
 
 __all__ = [
     "SQLITE_PRAGMAS",
@@ -68,8 +81,8 @@ def _sqlite_file(database: str | None) -> Path | None:
 
 
 def _on_sqlite_connect(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
-    # Let SQLAlchemy emit BEGIN (see _on_sqlite_begin): the sqlite3 module otherwise
-    # begins only before INSERT/UPDATE/DELETE, so reads and DDL run outside transactions.
+    # nerveglide begins transactions itself (see _before_sqlite_statement): the sqlite3
+    # module would begin a deferred one, and only before INSERT/UPDATE/DELETE (not DDL).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -79,8 +92,25 @@ def _on_sqlite_connect(dbapi_connection: Any, connection_record: ConnectionPoolE
         cursor.close()
 
 
-def _on_sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+#: Statements that only read: they run outside a transaction until the first write.
+_SQLITE_READS = ("SELECT", "PRAGMA", "EXPLAIN")
+
+
+def _before_sqlite_statement(
+    connection: Connection,
+    cursor: Any,
+    statement: str,
+    parameters: Any,
+    context: Any,
+    executemany: bool,
+) -> None:
+    """``BEGIN IMMEDIATE`` before the first write of a transaction (see the module doc)."""
+    dbapi_connection = cursor.connection
+    if dbapi_connection.in_transaction or statement.lstrip()[:7].upper().startswith(_SQLITE_READS):
+        return
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 #: SQLite's primary result codes that mean the storage, not the statement, failed.
@@ -90,19 +120,31 @@ _PG_STORAGE_CAUSES = {
     "53100": "the database server's disk is full",
     "25006": "the database server is read-only",
 }
+#: What a refused write in the data directory means, by errno.
+_ERRNO_CAUSES = {
+    errno.EROFS: "the file system holding the data directory is read-only",
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk full (quota)",
+    errno.EACCES: "the data directory is not writable (permission denied)",
+    errno.EPERM: "the data directory is not writable (permission denied)",
+}
 #: Below this much free space (bytes) a file system counts as full.
 _NEARLY_FULL = 64 * 1024
 
 
 def _filesystem_cause(directory: Path) -> str | None:
-    """ "read-only" or "full" when the file system holding ``directory`` is, else None."""
+    """What keeps ``directory`` from being written, seen by trying (SQLite's error codes
+    don't carry the errno): read-only, full, not permitted; None when nothing does."""
+    refused = write_refused(directory)
+    if refused is not None and refused.errno in _ERRNO_CAUSES:
+        return _ERRNO_CAUSES[refused.errno]
     try:
         stats = os.statvfs(directory)
     except OSError:
         return None
     if stats.f_flag & os.ST_RDONLY:
-        return "the file system holding the data directory is read-only"
-    if stats.f_bfree * stats.f_frsize < _NEARLY_FULL:
+        return _ERRNO_CAUSES[errno.EROFS]
+    if stats.f_bavail * stats.f_frsize < _NEARLY_FULL:
         return "disk full"
     return None
 
@@ -158,7 +200,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(sa_url, echo=echo)
         event.listen(engine, "connect", _on_sqlite_connect)
-        event.listen(engine, "begin", _on_sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _before_sqlite_statement)
         directory = path.parent if path is not None else None
         event.listen(engine, "handle_error", _not_writable(directory), retval=True)
         return engine
