@@ -17,11 +17,12 @@ Taking the lock with ``BEGIN IMMEDIATE`` waits for it instead (the busy timeout)
 so only at the first write keeps reads (and a reader that opens a second unit of work
 inside its own) from queueing behind writers.
 
-WAL with ``synchronous=FULL`` is what keeps an acknowledged write: a commit returns only
-once its WAL frames are on disk (fsync), and the app answers a request only after its
-commit, so neither a killed process nor a power cut loses what a client was told is
-saved, and a half-written transaction at the end of the WAL is ignored on the next open
-(``tests/integration/ops/test_sqlite_crash.py`` kills the app with SIGKILL mid-writes).
+What keeps an acknowledged write: the app answers a request only after its commit; in
+WAL mode a commit is one atomic append to the WAL (a half-written transaction at its end
+is ignored on the next open), so a killed process loses nothing it acknowledged
+(``tests/integration/ops/test_sqlite_crash.py`` kills the app with SIGKILL mid-writes);
+``synchronous=FULL`` makes the commit wait for an fsync of the WAL, so a power cut
+doesn't either. Keep both.
 
 PostgreSQL gets ``pool_pre_ping`` so a restarted server doesn't break the first
 request after it.

@@ -4,9 +4,12 @@ Three clients keep saving diary entries and session repetitions through the HTTP
 the app is killed (SIGKILL: no shutdown, no checkpoint) while requests are in flight,
 then restarted on the same file. Every write answered with a 2xx before the kill must be
 there exactly once, read through the app and straight from the file, and the file must
-pass ``PRAGMA integrity_check``. What holds it: each commit's WAL frames are written and
-fsynced (``synchronous=FULL``) before the app answers, and a transaction cut off in the
-WAL is discarded when the file is next opened.
+pass ``PRAGMA integrity_check``. What holds it: the app answers only after its commit,
+a commit in WAL mode is one atomic append (a transaction cut off in the WAL is discarded
+when the file is next opened), and the pages written are the kernel's once written, so a
+killed process can't take them along. ``synchronous=FULL`` (an fsync at every commit)
+carries the same promise through a power cut, which a process kill can't show: the
+first test pins both settings.
 """
 
 from __future__ import annotations
