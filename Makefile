@@ -27,6 +27,7 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 run: install node
+	mkdir -p $${NERVEGLIDE_DATA_DIR:-var}
 	$(BIN)/nerveglide db upgrade
 	$(BIN)/nerveglide serve
 

@@ -13,6 +13,7 @@
     ├── InvalidContent              the teaching content (packaged YAML) is not valid
     ├── ConfigurationError          settings or environment are wrong; raised at startup
     └── DatabaseError               the database refused or failed an operation
+        └── DatabaseNotWritable     the disk is full or read-only: nothing could be saved
 
 These are plain exceptions with a message. They carry no HTTP status codes: the web
 layer maps them to responses in one place, and the CLI maps them to exit codes.
@@ -23,6 +24,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigurationError",
     "DatabaseError",
+    "DatabaseNotWritable",
     "InvalidContent",
     "InvalidInput",
     "NerveglideError",
@@ -91,6 +93,14 @@ class DatabaseError(NerveglideError):
     """The database refused or failed an operation (constraint, lock, connection)."""
 
     default_message = "Database error"
+
+
+class DatabaseNotWritable(DatabaseError):
+    """The database could not be written because of where it is kept: the disk is full,
+    or the file system or the file is read-only. The transaction was rolled back; the
+    same write works again once the cause is gone (no restart needed)."""
+
+    default_message = "the database could not be written"
 
 
 class SafetyStop(NotPermitted):

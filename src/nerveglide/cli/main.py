@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nerveglide.cli import admin, analyze, export, session_player, worker
+from nerveglide.cli import admin, analyze, backup, export, session_player, worker
 from nerveglide.config import get_settings
 from nerveglide.content.loader import default_library
 from nerveglide.content.schema import Exercise, Item, Library
@@ -69,10 +69,12 @@ def serve(
     import uvicorn
 
     from nerveglide.store import migrate
+    from nerveglide.store.data_dir import require_data_dirs
     from nerveglide.web.app import create_app
 
     try:
         settings = get_settings()
+        require_data_dirs(settings, serving=True)
         url = settings.effective_database_url
         migrate.require_head(url)
     except NerveglideError as exc:
@@ -90,9 +92,12 @@ def db_upgrade(
 ) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from nerveglide.store import migrate
+    from nerveglide.store.data_dir import require_data_dirs
 
     try:
-        url = get_settings().effective_database_url
+        settings = get_settings()
+        require_data_dirs(settings, serving=False)
+        url = settings.effective_database_url
         migrate.upgrade(url, revision)
         console.print(f"database at {migrate.current(url) or 'base'}: {_safe(url)}")
     except NerveglideError as exc:
@@ -354,6 +359,8 @@ app.add_typer(admin.app, name="admin")
 app.command("analyze")(analyze.analyze)
 app.add_typer(export.app, name="export")
 app.command("worker")(worker.worker)
+app.command("backup")(backup.backup)
+app.command("restore")(backup.restore)
 
 
 def main() -> None:

@@ -8,12 +8,20 @@ hashes are stored. Every login, failed login and account change is audited.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from nerveglide.config import Settings
 from nerveglide.domain.accounts import Actor, Role
-from nerveglide.errors import InvalidInput, NotAuthenticated, NotFound, NotPermitted, Throttled
+from nerveglide.errors import (
+    DatabaseNotWritable,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    NotPermitted,
+    Throttled,
+)
 from nerveglide.security.passwords import (
     check_password_policy,
     hash_password,
@@ -346,10 +354,7 @@ def resolve_session(
             uow.accounts.end_session(id_hash)
             uow.commit()
             return None
-        if now - row.last_seen_at > timedelta(seconds=30):
-            row.last_seen_at = now
-            uow.commit()
-        return LoggedIn(
+        login = LoggedIn(
             account.id,
             account.role,  # type: ignore[arg-type]
             account.email,
@@ -357,6 +362,12 @@ def resolve_session(
             row.csrf_token,
             id_hash,
         )
+        if now - row.last_seen_at > timedelta(seconds=30):
+            row.last_seen_at = now
+            # A full or read-only disk must not log anyone out: reads still work.
+            with contextlib.suppress(DatabaseNotWritable):
+                uow.commit()
+        return login
 
 
 def end_session(session_factory: SessionFactory, logged_in: LoggedIn, address: str | None) -> None:

@@ -3,28 +3,54 @@
 SQLite gets, on every new connection: ``journal_mode=WAL`` (readers don't block the
 writer), ``synchronous=FULL`` (a committed transaction survives power loss),
 ``foreign_keys=ON`` and ``busy_timeout=5000`` (wait up to 5 s for a lock instead of
-failing at once). SQLAlchemy, not the ``sqlite3`` module, emits ``BEGIN``, so a
-transaction covers reads as well as writes and DDL (migrations are atomic).
+failing at once).
+
+A SQLite transaction takes the write lock before its first write: nerveglide emits
+``BEGIN IMMEDIATE`` just before the first statement that is not a read (INSERT, UPDATE,
+DELETE, DDL, SAVEPOINT), and everything from there to the commit is one transaction (DDL
+included: migrations are atomic). The reads before it each see the latest commit, as
+PostgreSQL's READ COMMITTED does. Why: a plain (deferred) ``BEGIN`` would take a
+snapshot at the first read, and a transaction that then writes after another one has
+committed fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT; the busy
+timeout does not apply), which is what two patients saving at the same moment did.
+Taking the lock with ``BEGIN IMMEDIATE`` waits for it instead (the busy timeout); doing
+so only at the first write keeps reads (and a reader that opens a second unit of work
+inside its own) from queueing behind writers.
+
+What keeps an acknowledged write: the app answers a request only after its commit; in
+WAL mode a commit is one atomic append to the WAL (a half-written transaction at its end
+is ignored on the next open), so a killed process loses nothing it acknowledged
+(``tests/integration/ops/test_sqlite_crash.py`` kills the app with SIGKILL mid-writes);
+``synchronous=FULL`` makes the commit wait for an fsync of the WAL, so a power cut
+doesn't either. Keep both.
 
 PostgreSQL gets ``pool_pre_ping`` so a restarted server doesn't break the first
 request after it.
+
+On both, a write that fails because of where the data is kept (the disk is full, the file
+system or file is read-only) raises :class:`~nerveglide.errors.DatabaseNotWritable`
+naming the cause, from wherever it happens (a commit, a flush, a query): the
+transaction is rolled back, and the same write works once the cause is gone.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from nerveglide.config import normalize_database_url
-from nerveglide.errors import ConfigurationError, DatabaseError
+from nerveglide.errors import ConfigurationError, DatabaseError, DatabaseNotWritable
+from nerveglide.store.data_dir import write_refused
 
 __all__ = [
     "SQLITE_PRAGMAS",
@@ -32,6 +58,7 @@ __all__ = [
     "database_errors",
     "make_engine",
     "make_session_factory",
+    "sqlite_storage_cause",
 ]
 
 #: Anything that makes a new :class:`Session`, such as the result of
@@ -55,8 +82,8 @@ def _sqlite_file(database: str | None) -> Path | None:
 
 
 def _on_sqlite_connect(dbapi_connection: Any, connection_record: ConnectionPoolEntry) -> None:
-    # Let SQLAlchemy emit BEGIN (see _on_sqlite_begin): the sqlite3 module otherwise
-    # begins only before INSERT/UPDATE/DELETE, so reads and DDL run outside transactions.
+    # nerveglide begins transactions itself (see _before_sqlite_statement): the sqlite3
+    # module would begin a deferred one, and only before INSERT/UPDATE/DELETE (not DDL).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
@@ -66,8 +93,95 @@ def _on_sqlite_connect(dbapi_connection: Any, connection_record: ConnectionPoolE
         cursor.close()
 
 
-def _on_sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+#: Statements that only read: they run outside a transaction until the first write.
+_SQLITE_READS = ("SELECT", "PRAGMA", "EXPLAIN")
+
+
+def _before_sqlite_statement(
+    connection: Connection,
+    cursor: Any,
+    statement: str,
+    parameters: Any,
+    context: Any,
+    executemany: bool,
+) -> None:
+    """``BEGIN IMMEDIATE`` before the first write of a transaction (see the module doc)."""
+    dbapi_connection = cursor.connection
+    if dbapi_connection.in_transaction or statement.lstrip()[:7].upper().startswith(_SQLITE_READS):
+        return
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
+#: SQLite's primary result codes that mean the storage, not the statement, failed.
+_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN = 8, 10, 13, 14
+#: PostgreSQL's SQLSTATEs for the same: the server's disk is full; a read-only server.
+_PG_STORAGE_CAUSES = {
+    "53100": "the database server's disk is full",
+    "25006": "the database server is read-only",
+}
+#: What a refused write in the data directory means, by errno.
+_ERRNO_CAUSES = {
+    errno.EROFS: "the file system holding the data directory is read-only",
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk full (quota)",
+    errno.EACCES: "the data directory is not writable (permission denied)",
+    errno.EPERM: "the data directory is not writable (permission denied)",
+}
+#: Below this much free space (bytes) a file system counts as full.
+_NEARLY_FULL = 64 * 1024
+
+
+def _filesystem_cause(directory: Path) -> str | None:
+    """What keeps ``directory`` from being written, seen by trying (SQLite's error codes
+    don't carry the errno): read-only, full, not permitted; None when nothing does."""
+    refused = write_refused(directory)
+    if refused is not None and refused.errno in _ERRNO_CAUSES:
+        return _ERRNO_CAUSES[refused.errno]
+    try:
+        stats = os.statvfs(directory)
+    except OSError:
+        return None
+    if stats.f_flag & os.ST_RDONLY:
+        return _ERRNO_CAUSES[errno.EROFS]
+    if stats.f_bavail * stats.f_frsize < _NEARLY_FULL:
+        return "disk full"
+    return None
+
+
+def sqlite_storage_cause(error: BaseException, directory: Path | None) -> str | None:
+    """Why a ``sqlite3`` error happened, when the cause is the storage; else None."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if not isinstance(code, int):
+        return None
+    primary = code & 0xFF
+    if primary not in (_SQLITE_READONLY, _SQLITE_IOERR, _SQLITE_FULL, _SQLITE_CANTOPEN):
+        return None
+    seen = _filesystem_cause(directory) if directory is not None else None
+    if seen is not None:
+        return seen
+    return {
+        _SQLITE_FULL: "disk full",
+        _SQLITE_READONLY: "the database file is read-only",
+        _SQLITE_CANTOPEN: "the database file could not be opened",
+    }.get(primary, f"disk I/O error ({getattr(error, 'sqlite_errorname', code)})")
+
+
+def _not_writable(directory: Path | None) -> Callable[[ExceptionContext], BaseException | None]:
+    def handle_error(context: ExceptionContext) -> BaseException | None:
+        if context.is_pre_ping:
+            return None
+        error = context.original_exception
+        if context.dialect.name == "sqlite":
+            cause = sqlite_storage_cause(error, directory)
+        else:
+            cause = _PG_STORAGE_CAUSES.get(str(getattr(error, "sqlstate", "")))
+        if cause is None:
+            return None
+        return DatabaseNotWritable(f"the database could not be written: {cause}")
+
+    return handle_error
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -87,9 +201,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(sa_url, echo=echo)
         event.listen(engine, "connect", _on_sqlite_connect)
-        event.listen(engine, "begin", _on_sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _before_sqlite_statement)
+        directory = path.parent if path is not None else None
+        event.listen(engine, "handle_error", _not_writable(directory), retval=True)
         return engine
-    return create_engine(sa_url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(sa_url, echo=echo, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _not_writable(None), retval=True)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -36,6 +36,7 @@ __all__ = [
     "current",
     "downgrade",
     "head",
+    "known_revisions",
     "require_head",
     "upgrade",
 ]
@@ -72,6 +73,12 @@ def head() -> str:
     if revision is None:  # pragma: no cover - the package always ships migrations
         raise RuntimeError(f"no migrations in {MIGRATIONS_DIR}")
     return revision
+
+
+def known_revisions() -> frozenset[str]:
+    """Every revision of the packaged migrations (a database at one of them can be upgraded)."""
+    script = ScriptDirectory.from_config(_packaged_config())
+    return frozenset(revision.revision for revision in script.walk_revisions())
 
 
 class DatabaseNotReady(DatabaseError):

@@ -25,6 +25,7 @@ from nerveglide.content.loader import (
 )
 from nerveglide.content.schema import Library
 from nerveglide.errors import (
+    DatabaseNotWritable,
     InvalidInput,
     NerveglideError,
     NotAuthenticated,
@@ -72,6 +73,7 @@ _STATUS: dict[type[NerveglideError], int] = {
     NotFound: 404,
     NotPermitted: 403,
     InvalidInput: 422,
+    DatabaseNotWritable: 503,
 }
 
 

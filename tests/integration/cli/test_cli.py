@@ -30,6 +30,7 @@ def run(*args: str, env: dict[str, str] | None = None, timeout: float = 60):
 
 @pytest.fixture
 def data_env(tmp_path: Path) -> dict[str, str]:
+    (tmp_path / "data").mkdir()
     return {"NERVEGLIDE_DATA_DIR": str(tmp_path / "data"), "NERVEGLIDE_DATABASE_URL": ""}
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from nerveglide.errors import ConfigurationError
 from nerveglide.store.db import make_engine
@@ -74,3 +76,46 @@ def test_postgresql_urls_use_psycopg_and_pre_ping() -> None:
 def test_other_schemes_are_refused(url: str) -> None:
     with pytest.raises(ConfigurationError, match="database URL"):
         make_engine(url)
+
+
+def _two_connections(tmp_path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{tmp_path / 'two.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (x INTEGER)"))
+    return engine
+
+
+def test_sqlite_a_transaction_that_read_before_another_committed_can_still_write(tmp_path: Path):
+    # Two requests read, one saves, then the other saves: with a snapshot taken at the
+    # first read, the second would fail at once ("database is locked", SQLITE_BUSY_SNAPSHOT).
+    engine = _two_connections(tmp_path)
+    try:
+        with engine.connect() as first, engine.connect() as second:
+            assert first.execute(text("SELECT count(*) FROM t")).scalar_one() == 0
+            assert second.execute(text("SELECT count(*) FROM t")).scalar_one() == 0
+            first.execute(text("INSERT INTO t VALUES (1)"))
+            first.commit()
+            second.execute(text("INSERT INTO t VALUES (2)"))
+            second.commit()
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT x FROM t ORDER BY x")).scalars().all() == [1, 2]
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_a_write_waits_for_the_lock_and_rollback_undoes_it(tmp_path: Path):
+    engine = _two_connections(tmp_path)
+    try:
+        with engine.connect() as holder, engine.connect() as waiter:
+            holder.execute(text("INSERT INTO t VALUES (1)"))  # holds the write lock
+            timer = threading.Timer(0.5, holder.commit)
+            timer.start()
+            started = time.monotonic()
+            waiter.execute(text("INSERT INTO t VALUES (2)"))  # waits (busy_timeout), then goes
+            assert time.monotonic() - started >= 0.4
+            timer.join()
+            waiter.rollback()
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT x FROM t")).scalars().all() == [1]
+    finally:
+        engine.dispose()
