@@ -13,6 +13,7 @@
     ├── InvalidContent              the teaching content (packaged YAML) is not valid
     ├── ConfigurationError          settings or environment are wrong; raised at startup
     └── DatabaseError               the database refused or failed an operation
+        └── DatabaseUnavailable     it does not answer (restarting, unreachable): retry soon
 
 These are plain exceptions with a message. They carry no HTTP status codes: the web
 layer maps them to responses in one place, and the CLI maps them to exit codes.
@@ -23,6 +24,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigurationError",
     "DatabaseError",
+    "DatabaseUnavailable",
     "InvalidContent",
     "InvalidInput",
     "NerveglideError",
@@ -91,6 +93,14 @@ class DatabaseError(NerveglideError):
     """The database refused or failed an operation (constraint, lock, connection)."""
 
     default_message = "Database error"
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database does not answer just now (restarting, unreachable, no free
+    connection): nothing was changed by the failed operation's uncommitted part, and the
+    same request can be sent again in a few seconds."""
+
+    default_message = "The database is not answering just now: try again in a few seconds."
 
 
 class SafetyStop(NotPermitted):
