@@ -127,5 +127,7 @@ def uvicorn_log_config(log_format: LogFormat = "json") -> dict[str, Any]:
             "uvicorn": {"level": "INFO", "propagate": True},
             "uvicorn.error": {"level": "INFO", "propagate": True},
             "uvicorn.access": {"level": "WARNING", "propagate": True},
+            # /readyz reads the migration: Alembic would say "Will assume ..." each time.
+            "alembic": {"level": "WARNING", "propagate": True},
         },
     }
