@@ -80,7 +80,8 @@ def shared_tmp_dir(prefix: str) -> Path:
     return path
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Is the process running (not gone, not a zombie)?"""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):
@@ -118,7 +119,7 @@ class Cluster:
             self.script("stop")
         finally:
             for entry in self._processes(state).values():
-                if entry and _alive(int(entry["pid"])):
+                if entry and alive(int(entry["pid"])):
                     os.kill(int(entry["pid"]), signal.SIGKILL)
 
     # -- what runs -------------------------------------------------------------------------
@@ -154,16 +155,16 @@ class Cluster:
         return int(entry["pid"])
 
     def alive(self, name: str) -> bool:
-        return _alive(self.pid(name))
+        return alive(self.pid(name))
 
     def kill(self, name: str) -> None:
         """SIGKILL an app instance (or another of the cluster's processes)."""
         pid = self.pid(name)
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while _alive(pid) and time.monotonic() < deadline:
+        while alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert not _alive(pid), f"{name} (pid {pid}) survived SIGKILL"
+        assert not alive(pid), f"{name} (pid {pid}) survived SIGKILL"
 
     def instance_holding(self, local_port: int) -> str:
         """The app instance whose process holds the TCP connection from ``local_port``."""
