@@ -25,7 +25,10 @@ RAISE = {"exercise_id": "seated-leg-raise", "dose": "seated-leg-raise.dose.000",
 @pytest.fixture(scope="package")
 def cluster() -> Iterator[Cluster]:
     # The worker makes a pass every half second: it is at work when PostgreSQL restarts.
-    with running_cluster(instances=2, NERVEGLIDE_WORKER_INTERVAL="0.5") as running:
+    # The camera page runs the lite pose model (the fastest on a busy CPU).
+    with running_cluster(
+        instances=2, NERVEGLIDE_WORKER_INTERVAL="0.5", NERVEGLIDE_POSE_MODEL="lite"
+    ) as running:
         yield running
 
 
@@ -65,14 +68,16 @@ class Api:
     base: str
     cookie: str
     csrf: str
+    email: str = ""
     timeout: float = 30.0
     answers: list[Answer] = field(default_factory=list)
     _connection: http.client.HTTPConnection | None = None
 
     @classmethod
     def register(cls, base: str) -> Api:
-        login = register_patient(base, email=f"p-{secrets.token_hex(4)}@example.org")
-        return cls(base, f"{login.cookie_name}={login.cookie}", login.csrf)
+        email = f"p-{secrets.token_hex(4)}@example.org"
+        login = register_patient(base, email=email)
+        return cls(base, f"{login.cookie_name}={login.cookie}", login.csrf, email)
 
     def request(self, method: str, path: str, body: Any = None, **headers: str) -> Answer:
         """One request; a broken connection is an answer with status 0 (and a new one)."""
