@@ -296,9 +296,11 @@ def nginx_conf(config: Config, max_body_mb: int) -> str:
     )
     user = "user www-data;\n" if os.geteuid() == 0 else ""
     # proxy_set_header is inherited only by blocks that set none: every location sets all.
+    # nginx is the edge: the client's address is the one it saw ($remote_addr), never an
+    # X-Forwarded-For the client made up (behind another proxy of yours, append instead).
     headers = """
             proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-For $remote_addr;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_set_header X-Forwarded-Host $http_host;
             proxy_set_header X-Request-ID $nerveglide_request_id;"""
