@@ -4,8 +4,10 @@
 # a font for the screenshots, tmux (the terminal player's tests type into it),
 # espeak-ng (speaks the terminal player's cues), poppler-utils (pdftoppm and pdftotext
 # turn the therapist's PDF report into pages and text for its tests) and ffmpeg (encodes the
-# motion coach's annotated video as H.264, which browsers play). Does nothing when
-# everything is there.
+# motion coach's annotated video as H.264, which browsers play) and nginx (`make cluster`
+# runs it, as an ordinary process with a configuration of its own, in front of the app
+# instances; on a machine with systemd, Debian also starts its own nginx service, which the
+# cluster neither uses nor changes). Does nothing when everything is there.
 set -euo pipefail
 
 missing=()
@@ -17,6 +19,7 @@ command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 { command -v pdftoppm && command -v pdftotext; } >/dev/null 2>&1 || missing+=(poppler-utils)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || missing+=(nginx)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages: all present"

@@ -34,6 +34,10 @@
 ``NERVEGLIDE_POSE_ASSETS_DIR`` the ``@mediapipe/pose`` files to serve (``npm ci`` puts
                                them in ``node_modules/@mediapipe/pose``)
 ``NERVEGLIDE_RECORDING_MAX_MB`` the largest session video kept (``500``)
+``NERVEGLIDE_TRUSTED_PROXIES`` addresses (or networks) of the reverse proxies whose
+                               ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed
+                               (none by default; ``127.0.0.1`` behind a local nginx)
+``NERVEGLIDE_LOG_FORMAT``      ``json`` (one object a line, default) or ``text``
 =============================  ====================================================
 
 Secrets can also come from a file, as Docker and systemd hand them over:
@@ -48,6 +52,7 @@ each time (no cached global), and turns every problem into one
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -183,6 +188,30 @@ class Settings(BaseSettings):
     pose_assets_dir: Path | None = None
     #: The largest video of a session kept, in MiB.
     recording_max_mb: int = Field(default=500, ge=1, le=100_000)
+    #: The reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For
+    #: and X-Forwarded-Proto headers are believed; from anyone else they are ignored.
+    trusted_proxies: str = ""
+    #: The logs' format: one JSON object a line, or text for a person at a terminal.
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item)
+            except ValueError:
+                raise ValueError(
+                    f"{_var('trusted_proxies')}: {item!r} is not an IP address or network "
+                    "(e.g. 127.0.0.1 or 10.0.0.0/24)"
+                ) from None
+        return ",".join(items)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """:attr:`trusted_proxies` as a list (empty: trust no proxy headers)."""
+        return [item for item in self.trusted_proxies.split(",") if item]
 
     @field_validator("timezone")
     @classmethod

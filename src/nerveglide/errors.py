@@ -14,6 +14,7 @@
     ├── ConfigurationError          settings or environment are wrong; raised at startup
     └── DatabaseError               the database refused or failed an operation
         └── DatabaseNotWritable     the disk is full or read-only: nothing could be saved
+        └── DatabaseUnavailable     it does not answer (restarting, unreachable): retry soon
 
 These are plain exceptions with a message. They carry no HTTP status codes: the web
 layer maps them to responses in one place, and the CLI maps them to exit codes.
@@ -25,6 +26,7 @@ __all__ = [
     "ConfigurationError",
     "DatabaseError",
     "DatabaseNotWritable",
+    "DatabaseUnavailable",
     "InvalidContent",
     "InvalidInput",
     "NerveglideError",
@@ -101,6 +103,14 @@ class DatabaseNotWritable(DatabaseError):
     same write works again once the cause is gone (no restart needed)."""
 
     default_message = "the database could not be written"
+
+
+class DatabaseUnavailable(DatabaseError):
+    """The database does not answer just now (restarting, unreachable, no free
+    connection): nothing was changed by the failed operation's uncommitted part, and the
+    same request can be sent again in a few seconds."""
+
+    default_message = "The database is not answering just now: try again in a few seconds."
 
 
 class SafetyStop(NotPermitted):

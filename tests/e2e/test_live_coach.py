@@ -41,13 +41,11 @@ TAIL_S = 40
 SENT_TYPES = {"hello", "step", "frame", "ping"}
 
 
-@pytest.fixture(scope="module")
-def camera_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def fake_camera(clip: Path, out: Path) -> Path:
     """The clip as the raw .y4m file chromium's fake camera reads, made with ffmpeg."""
-    out = tmp_path_factory.mktemp("camera") / "seated_raise_02.y4m"
     subprocess.run(
         [
-            "ffmpeg", "-loglevel", "error", "-y", "-i", str(CLIP),
+            "ffmpeg", "-loglevel", "error", "-y", "-i", str(clip),
             "-vf",
             f"fps={FPS},scale=480:270,tpad=start_duration={LEAD_S}:start_mode=clone:"
             f"stop_duration={TAIL_S}:stop_mode=clone",
@@ -58,18 +56,28 @@ def camera_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture
-def camera_browser(playwright: Playwright, camera_file: Path) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(
+def launch_with_camera(playwright: Playwright, camera: Path) -> Browser:
+    """Debian's chromium whose camera plays ``camera`` (see :func:`fake_camera`)."""
+    return playwright.chromium.launch(
         executable_path=CHROMIUM,
         headless=True,
         args=[
             *CHROMIUM_ARGS,
             "--use-fake-device-for-media-stream",
             "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={camera_file}",
+            f"--use-file-for-fake-video-capture={camera}",
         ],
     )
+
+
+@pytest.fixture(scope="module")
+def camera_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return fake_camera(CLIP, tmp_path_factory.mktemp("camera") / "seated_raise_02.y4m")
+
+
+@pytest.fixture
+def camera_browser(playwright: Playwright, camera_file: Path) -> Iterator[Browser]:
+    browser = launch_with_camera(playwright, camera_file)
     yield browser
     browser.close()
 
@@ -88,7 +96,12 @@ def lite_server(tmp_path: Path) -> Iterator[Server]:
 
 
 def begin_with_camera(page: Page, server: Server) -> str:
-    page.goto(f"{server.url}/coach")
+    return begin_coach_session(page, server.url)
+
+
+def begin_coach_session(page: Page, base: str) -> str:
+    """Start a session from /coach (pain 2 and 3); returns its id."""
+    page.goto(f"{base}/coach")
     page.locator('input[name="pain_back"][value="2"]').check()
     page.locator('input[name="pain_leg"][value="3"]').check()
     page.get_by_role("button", name="Start the session").click()

@@ -17,6 +17,7 @@ from nerveglide.config import get_settings
 from nerveglide.content.loader import default_library
 from nerveglide.content.schema import Exercise, Item, Library
 from nerveglide.errors import NerveglideError
+from nerveglide.json_logs import uvicorn_log_config
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -83,7 +84,16 @@ def serve(
     port = port or settings.port
     application = create_app(settings)
     console.print(f"nerveglide is running at [bold]http://{host}:{port}[/]", highlight=False)
-    uvicorn.run(application, host=host, port=port, log_level="info", proxy_headers=False)
+    # The app writes its own access log (nerveglide.web.request_log) and believes
+    # X-Forwarded-* from NERVEGLIDE_TRUSTED_PROXIES alone (create_app), so uvicorn doesn't.
+    uvicorn.run(
+        application,
+        host=host,
+        port=port,
+        log_config=uvicorn_log_config(settings.log_format),
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 @db_app.command("upgrade")

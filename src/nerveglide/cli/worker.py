@@ -41,13 +41,13 @@ def worker(
     from nerveglide.cli.main import fail
     from nerveglide.config import get_settings
     from nerveglide.content.loader import default_rules
-    from nerveglide.errors import NerveglideError
+    from nerveglide.errors import DatabaseError, NerveglideError
     from nerveglide.notify.mail import SmtpMailer
     from nerveglide.services.reminders import worker_pass
     from nerveglide.services.safety import refresh_status_if_stale
     from nerveglide.services.uow import SqlAlchemyUnitOfWork
     from nerveglide.store import migrate
-    from nerveglide.store.db import make_engine, make_session_factory
+    from nerveglide.store.db import database_errors, make_engine, make_session_factory
 
     try:
         settings = get_settings()
@@ -70,16 +70,17 @@ def worker(
 
     def _one_pass(patient_id: int) -> None:
         try:
-            report = worker_pass(
-                lambda: SqlAlchemyUnitOfWork(factory, patient_id=patient_id),
-                mailer,
-                settings=settings,
-                rules=rules,
-                worker=name,
-            )
+            with database_errors():
+                report = worker_pass(
+                    lambda: SqlAlchemyUnitOfWork(factory, patient_id=patient_id),
+                    mailer,
+                    settings=settings,
+                    rules=rules,
+                    worker=name,
+                )
             # The safety status the clinician's dashboard reads: evaluated again when it
             # is older than an hour (the rules' diary window moves on with the days).
-            with SqlAlchemyUnitOfWork(factory, patient_id=patient_id) as uow:
+            with database_errors(), SqlAlchemyUnitOfWork(factory, patient_id=patient_id) as uow:
                 if refresh_status_if_stale(uow, rules, datetime.now(UTC)):
                     uow.commit()
         except NerveglideError as exc:
@@ -94,12 +95,23 @@ def worker(
             for reminder_id, problem in report.failed.items():
                 console.print(f"  reminder {reminder_id}: {problem}", highlight=False)
 
+    def _patients() -> list[int]:
+        with database_errors(), SqlAlchemyUnitOfWork(factory) as uow:  # not clinical rows
+            return [a.id for a in uow.accounts.all(role="patient") if not a.disabled_at]
+
     pause = settings.worker_interval if interval is None else interval
     console.print(f"worker {name}: sending through {mailer.host}:{mailer.port}", highlight=False)
     try:
         while not stop.is_set():
-            with SqlAlchemyUnitOfWork(factory) as uow:  # accounts: not clinical rows
-                patients = [a.id for a in uow.accounts.all(role="patient") if not a.disabled_at]
+            try:
+                patients = _patients()
+            except DatabaseError as exc:
+                # The database is restarting or unreachable: the next pass tries again
+                # (claims are leases, so nothing is lost meanwhile).
+                console.print(f"worker {name}: this pass failed: {exc.message}", highlight=False)
+                if once:
+                    raise fail(exc.message, code=1) from None
+                patients = []
             for patient_id in patients:  # each patient's reminders in their own scope
                 _one_pass(patient_id)
             if once:

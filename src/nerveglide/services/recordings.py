@@ -73,23 +73,38 @@ def move_unowned_recordings(session_factory: SessionFactory, data_dir: Path) -> 
     if not legacy.is_dir():
         return 0
     moved = 0
+    # Several app instances may start at once on one data directory: what another one
+    # moved first is simply gone from here (FileNotFoundError), never an error.
     with SqlAlchemyUnitOfWork(session_factory, system=True) as uow:
-        for folder in sorted(p for p in legacy.iterdir() if p.is_dir()):
+        for folder in sorted(p for p in _entries(legacy) if p.is_dir()):
             session = uow.sessions.get(folder.name)
             if session is None:
                 continue
             target = recordings_dir(data_dir, session.patient_id) / folder.name
             target.parent.mkdir(parents=True, exist_ok=True)
-            if target.exists():
-                for item in folder.iterdir():
-                    shutil.move(item, target / item.name)
-                folder.rmdir()
-            else:
-                shutil.move(folder, target)
+            try:
+                if target.exists():
+                    for item in _entries(folder):
+                        shutil.move(item, target / item.name)
+                    folder.rmdir()
+                else:
+                    shutil.move(folder, target)
+            except FileNotFoundError:
+                continue
             moved += 1
-    if not any(legacy.iterdir()):
-        legacy.rmdir()
+    try:
+        if not any(legacy.iterdir()):
+            legacy.rmdir()
+    except OSError:  # gone already, or another instance is still moving
+        pass
     return moved
+
+
+def _entries(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except FileNotFoundError:
+        return []
 
 
 def _view(row: SessionRecordingRow) -> RecordingView:

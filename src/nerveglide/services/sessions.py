@@ -315,8 +315,10 @@ def record_repetition(
     uow: AbstractUnitOfWork, session_id: str, program: Program, rep: RepRecord, now: datetime
 ) -> bool:
     """Save a completed repetition; saving the same one again changes nothing (the browser
-    retries after a lost connection). True when it was new."""
-    row = _row(uow, session_id)
+    retries after a lost connection, perhaps through another app instance while the first
+    try is still under way: the session's row is locked first, so the second try waits and
+    then finds the first one's repetition). True when it was new."""
+    row = _row(uow, session_id, for_update=True)
     _check_rep_in_plan(program, _view(row), rep)
     existing = uow.sessions.repetition(
         session_id, rep.exercise_id, rep.leg, rep.set_no, rep.rep_no, rep.attempt

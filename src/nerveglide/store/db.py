@@ -25,7 +25,18 @@ is ignored on the next open), so a killed process loses nothing it acknowledged
 doesn't either. Keep both.
 
 PostgreSQL gets ``pool_pre_ping`` so a restarted server doesn't break the first
-request after it.
+request after it, a connect timeout (:data:`CONNECT_TIMEOUT_S`), a bounded wait for a
+free pooled connection (:data:`POOL_TIMEOUT_S`) and for a lock (``lock_timeout``, as
+SQLite's ``busy_timeout``), so that a request never hangs on a database that is down or
+on a row another transaction holds. Statements' parameters (which hold health data) are kept out of
+error messages and logs (``hide_parameters``).
+
+When the database fails, :func:`database_errors` (and :func:`as_database_error` for an
+error caught elsewhere) turn SQLAlchemy's error into a :class:`DatabaseError`, or into a
+:class:`DatabaseUnavailable` when it is the kind that goes away by itself: the server is
+restarting or unreachable, a connection broke, no pooled connection came free in time, a
+lock (SQLite) or a serialization conflict or deadlock (PostgreSQL) got in the way. The web
+app answers those with 503 and ``Retry-After``.
 
 On both, a write that fails because of where the data is kept (the disk is full, the file
 system or file is read-only) raises :class:`~nerveglide.errors.DatabaseNotWritable`
@@ -44,18 +55,34 @@ from typing import Any, TypeAlias
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import ExceptionContext, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    SQLAlchemyError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from nerveglide.config import normalize_database_url
-from nerveglide.errors import ConfigurationError, DatabaseError, DatabaseNotWritable
+from nerveglide.errors import (
+    ConfigurationError,
+    DatabaseError,
+    DatabaseNotWritable,
+    DatabaseUnavailable,
+)
 from nerveglide.store.data_dir import write_refused
 
 __all__ = [
+    "CONNECT_TIMEOUT_S",
+    "LOCK_TIMEOUT_MS",
+    "POOL_TIMEOUT_S",
     "SQLITE_PRAGMAS",
     "SessionFactory",
+    "as_database_error",
     "database_errors",
+    "is_transient",
     "make_engine",
     "make_session_factory",
     "sqlite_storage_cause",
@@ -72,6 +99,58 @@ SQLITE_PRAGMAS: tuple[tuple[str, str], ...] = (
     ("foreign_keys", "ON"),
     ("busy_timeout", "5000"),
 )
+
+
+#: Seconds to wait for a PostgreSQL server to accept a new connection.
+CONNECT_TIMEOUT_S = 5
+#: Seconds a request waits for a free connection of the pool before giving up.
+POOL_TIMEOUT_S = 10
+
+#: Milliseconds a PostgreSQL statement waits for a lock (SQLite: busy_timeout).
+LOCK_TIMEOUT_MS = 5000
+
+#: PostgreSQL error codes (SQLSTATE) of failures that go away by themselves: connection
+#: exceptions (08...), the server shutting down or starting up (57P01-57P03), too many
+#: connections (53300), a lock not had in time (55P03), a serialization failure (40001)
+#: or deadlock (40P01).
+_TRANSIENT_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300", "55P03", "40001", "40P01")
+#: SQLite messages of failures that go away by themselves (another writer held the lock
+#: longer than busy_timeout).
+_TRANSIENT_SQLITE = ("database is locked", "database table is locked", "database is busy")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Is ``exc`` a database failure that goes away by itself (see the module docstring)?"""
+    if isinstance(exc, PoolTimeoutError | DisconnectionError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    module = type(orig).__module__
+    if module.startswith("psycopg"):
+        sqlstate = getattr(orig, "sqlstate", None)
+        # No SQLSTATE: the client library itself lost or could not open the connection.
+        if sqlstate is None:
+            return type(orig).__name__ in ("OperationalError", "InterfaceError")
+        return str(sqlstate).startswith(_TRANSIENT_SQLSTATES)
+    if module.startswith("sqlite3"):
+        return str(orig).lower().startswith(_TRANSIENT_SQLITE)
+    return False
+
+
+def as_database_error(exc: SQLAlchemyError) -> DatabaseError:
+    """The :class:`DatabaseError` (or :class:`DatabaseUnavailable`) for SQLAlchemy's error.
+
+    The message is the driver's (e.g. ``UNIQUE constraint failed: ...``), without the
+    SQL statement and its parameters."""
+    cause = getattr(exc, "orig", None) or exc
+    reason = f"{type(cause).__name__}: {cause}".strip()
+    if is_transient(exc):
+        # The reason is for logs and the command line; the web shows the default message.
+        return DatabaseUnavailable(f"{DatabaseUnavailable.default_message} ({reason})")
+    return DatabaseError(reason)
 
 
 def _sqlite_file(database: str | None) -> Path | None:
@@ -199,13 +278,23 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         path = _sqlite_file(sa_url.database)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(sa_url, echo=echo)
+        engine = create_engine(sa_url, echo=echo, hide_parameters=True)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "before_cursor_execute", _before_sqlite_statement)
         directory = path.parent if path is not None else None
         event.listen(engine, "handle_error", _not_writable(directory), retval=True)
         return engine
-    engine = create_engine(sa_url, echo=echo, pool_pre_ping=True)
+    engine = create_engine(
+        sa_url,
+        echo=echo,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_timeout=POOL_TIMEOUT_S,
+        connect_args={
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "options": f"-c lock_timeout={LOCK_TIMEOUT_MS}",
+        },
+    )
     event.listen(engine, "handle_error", _not_writable(None), retval=True)
     return engine
 
@@ -221,13 +310,9 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 @contextmanager
 def database_errors() -> Iterator[None]:
-    """Turn SQLAlchemy's errors raised inside the block into :class:`DatabaseError`.
-
-    The message is the driver's (e.g. ``UNIQUE constraint failed: ...``), without the
-    SQL statement and its parameters.
-    """
+    """Turn SQLAlchemy's errors raised inside the block into :class:`DatabaseError`
+    (:func:`as_database_error`)."""
     try:
         yield
     except SQLAlchemyError as exc:
-        cause = getattr(exc, "orig", None) or exc
-        raise DatabaseError(f"{type(cause).__name__}: {cause}".strip()) from exc
+        raise as_database_error(exc) from exc

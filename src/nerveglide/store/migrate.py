@@ -38,6 +38,7 @@ __all__ = [
     "head",
     "known_revisions",
     "require_head",
+    "revision_of",
     "upgrade",
 ]
 
@@ -95,6 +96,11 @@ def require_head(url: str) -> None:
         )
 
 
+def revision_of(connection: Connection) -> str | None:
+    """The revision of the database behind an open connection (None: never migrated)."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
 def current(url: str) -> str | None:
     """The revision the database at ``url`` is at, or None when it was never migrated.
 
@@ -103,7 +109,7 @@ def current(url: str) -> str | None:
     engine = make_engine(url)
     try:
         with database_errors(), engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            return revision_of(connection)
     finally:
         engine.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -10,9 +11,10 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from nerveglide import __version__
 from nerveglide.config import Settings
@@ -25,7 +27,9 @@ from nerveglide.content.loader import (
 )
 from nerveglide.content.schema import Library
 from nerveglide.errors import (
+    DatabaseError,
     DatabaseNotWritable,
+    DatabaseUnavailable,
     InvalidInput,
     NerveglideError,
     NotAuthenticated,
@@ -37,8 +41,9 @@ from nerveglide.services import alerts
 from nerveglide.services.content_release import record_content_release
 from nerveglide.services.recordings import RecordingTooLarge, move_unowned_recordings
 from nerveglide.store import migrate
-from nerveglide.store.db import make_engine, make_session_factory
+from nerveglide.store.db import as_database_error, make_engine, make_session_factory
 from nerveglide.web.auth import ANON_CSRF_COOKIE, authenticate
+from nerveglide.web.request_log import RETRY_AFTER_S, RequestLog
 from nerveglide.web.routers import (
     account,
     admin,
@@ -47,6 +52,7 @@ from nerveglide.web.routers import (
     auth,
     clinician,
     diary,
+    health,
     live,
     pages,
     program,
@@ -66,6 +72,8 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 
+log = logging.getLogger(__name__)
+
 _STATUS: dict[type[NerveglideError], int] = {
     Throttled: 429,
     NotAuthenticated: 401,
@@ -74,6 +82,8 @@ _STATUS: dict[type[NerveglideError], int] = {
     NotPermitted: 403,
     InvalidInput: 422,
     DatabaseNotWritable: 503,
+    DatabaseUnavailable: 503,
+    DatabaseError: 500,
 }
 
 
@@ -132,6 +142,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
                 status_code=404,
             )
 
+    app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(program.router)
@@ -147,19 +158,6 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(clinician.router)
     app.include_router(admin.router)
     app.include_router(live.router)
-
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", include_in_schema=False)
-    def readyz(request: Request) -> JSONResponse:
-        try:
-            with request.app.state.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception as exc:  # the database is the one thing we wait on
-            return JSONResponse({"status": "unavailable", "detail": str(exc)}, status_code=503)
-        return JSONResponse({"status": "ready"})
 
     @app.middleware("http")
     async def alert_clinicians(
@@ -223,13 +221,18 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
         return response
 
     def render_error(request: Request, status: int, message: str) -> Response:
+        # 503: the database does not answer for now; the client may send it again soon.
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": status, "detail": message}, status_code=status)
+            return JSONResponse(
+                {"error": status, "detail": message}, status_code=status, headers=headers
+            )
         return templates.TemplateResponse(
             request,
             "error.html",
             {"library": library, "page": "", "status": status, "message": message},
             status_code=status,
+            headers=headers,
         )
 
     @app.exception_handler(NerveglideError)
@@ -242,7 +245,17 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
         ):
             return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
         status = next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), 500)
+        if isinstance(exc, DatabaseUnavailable):  # its reason names hosts: for the log only
+            log.warning("%s", exc.message)
+            return render_error(request, status, DatabaseUnavailable.default_message)
+        if status >= 500:
+            log.error("%s", type(exc).__name__, exc_info=exc)
         return render_error(request, status, exc.message)
+
+    @app.exception_handler(SQLAlchemyError)
+    async def database_error(request: Request, exc: SQLAlchemyError) -> Response:
+        # A query failed outside a unit of work's commit (which raises DatabaseError).
+        return await nerveglide_error(request, as_database_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -250,4 +263,9 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
             return render_error(request, 404, "There is no page at this address.")
         return render_error(request, exc.status_code, str(exc.detail))
 
+    # Outermost: the request id and the access log (and the last-resort error answer),
+    # then, outside them, the proxy's X-Forwarded-* from the trusted proxies alone.
+    app.add_middleware(RequestLog)
+    if settings.trusted_proxy_list:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app
