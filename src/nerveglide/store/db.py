@@ -48,8 +48,10 @@ __all__ = [
     "LOCK_TIMEOUT_MS",
     "POOL_TIMEOUT_S",
     "SQLITE_PRAGMAS",
+    "DriverError",
     "SessionFactory",
     "as_database_error",
+    "database_error_of",
     "database_errors",
     "is_transient",
     "make_engine",
@@ -68,6 +70,11 @@ SQLITE_PRAGMAS: tuple[tuple[str, str], ...] = (
     ("busy_timeout", "5000"),
 )
 
+
+#: The base class of what SQLAlchemy raises: where no :func:`database_errors` block turned
+#: it into a :class:`DatabaseError` (a query outside a unit of work's commit), the web
+#: catches this and calls :func:`as_database_error`.
+DriverError = SQLAlchemyError
 
 #: Seconds to wait for a PostgreSQL server to accept a new connection.
 CONNECT_TIMEOUT_S = 5
@@ -119,6 +126,16 @@ def as_database_error(exc: SQLAlchemyError) -> DatabaseError:
         # The reason is for logs and the command line; the web shows the default message.
         return DatabaseUnavailable(f"{DatabaseUnavailable.default_message} ({reason})")
     return DatabaseError(reason)
+
+
+def database_error_of(exc: BaseException) -> DatabaseError | None:
+    """``exc`` as a :class:`DatabaseError` when it is one or comes from the database
+    (SQLAlchemy), else None."""
+    if isinstance(exc, DatabaseError):
+        return exc
+    if isinstance(exc, SQLAlchemyError):
+        return as_database_error(exc)
+    return None
 
 
 def _sqlite_file(database: str | None) -> Path | None:
