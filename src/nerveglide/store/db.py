@@ -10,8 +10,8 @@ PostgreSQL gets ``pool_pre_ping`` so a restarted server doesn't break the first
 request after it, a connect timeout (:data:`CONNECT_TIMEOUT_S`), a bounded wait for a
 free pooled connection (:data:`POOL_TIMEOUT_S`) and for a lock (``lock_timeout``, as
 SQLite's ``busy_timeout``), so that a request never hangs on a database that is down or
-on a row another transaction holds. Statements' parameters (which hold health data) are kept out of
-error messages and logs (``hide_parameters``).
+on a row another transaction holds. Statements' parameters (which hold health data) are
+kept out of error messages and logs (``hide_parameters``), on both databases.
 
 When the database fails, :func:`database_errors` (and :func:`as_database_error` for an
 error caught elsewhere) turn SQLAlchemy's error into a :class:`DatabaseError`, or into a
