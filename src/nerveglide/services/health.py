@@ -9,13 +9,13 @@ the rotation until it is ready again. ``/healthz`` only says that the process an
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
-
-from nerveglide.errors import DatabaseUnavailable
+from nerveglide.errors import DatabaseError, DatabaseUnavailable
 from nerveglide.store import migrate
-from nerveglide.store.db import as_database_error
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = ["Readiness", "readiness"]
 
@@ -44,13 +44,11 @@ def readiness(engine: Engine) -> Readiness:
     """Ask the database for its migration (one short query on a pooled connection)."""
     want = migrate.head()
     try:
-        with engine.connect() as connection:
-            have = migrate.revision_of(connection)
-    except SQLAlchemyError as exc:
-        error = as_database_error(exc)
-        if isinstance(error, DatabaseUnavailable):
-            return Readiness(False, None, want, "the database does not answer")
-        return Readiness(False, None, want, f"the database failed: {error.message}")
+        have = migrate.revision_on(engine)
+    except DatabaseUnavailable:
+        return Readiness(False, None, want, "the database does not answer")
+    except DatabaseError as exc:
+        return Readiness(False, None, want, f"the database failed: {exc.message}")
     if have != want:
         return Readiness(
             False,

@@ -28,8 +28,8 @@ PostgreSQL gets ``pool_pre_ping`` so a restarted server doesn't break the first
 request after it, a connect timeout (:data:`CONNECT_TIMEOUT_S`), a bounded wait for a
 free pooled connection (:data:`POOL_TIMEOUT_S`) and for a lock (``lock_timeout``, as
 SQLite's ``busy_timeout``), so that a request never hangs on a database that is down or
-on a row another transaction holds. Statements' parameters (which hold health data) are kept out of
-error messages and logs (``hide_parameters``).
+on a row another transaction holds. Statements' parameters (which hold health data) are
+kept out of error messages and logs (``hide_parameters``), on both databases.
 
 When the database fails, :func:`database_errors` (and :func:`as_database_error` for an
 error caught elsewhere) turn SQLAlchemy's error into a :class:`DatabaseError`, or into a
@@ -79,8 +79,10 @@ __all__ = [
     "LOCK_TIMEOUT_MS",
     "POOL_TIMEOUT_S",
     "SQLITE_PRAGMAS",
+    "DriverError",
     "SessionFactory",
     "as_database_error",
+    "database_error_of",
     "database_errors",
     "is_transient",
     "make_engine",
@@ -100,6 +102,11 @@ SQLITE_PRAGMAS: tuple[tuple[str, str], ...] = (
     ("busy_timeout", "5000"),
 )
 
+
+#: The base class of what SQLAlchemy raises: where no :func:`database_errors` block turned
+#: it into a :class:`DatabaseError` (a query outside a unit of work's commit), the web
+#: catches this and calls :func:`as_database_error`.
+DriverError = SQLAlchemyError
 
 #: Seconds to wait for a PostgreSQL server to accept a new connection.
 CONNECT_TIMEOUT_S = 5
@@ -151,6 +158,16 @@ def as_database_error(exc: SQLAlchemyError) -> DatabaseError:
         # The reason is for logs and the command line; the web shows the default message.
         return DatabaseUnavailable(f"{DatabaseUnavailable.default_message} ({reason})")
     return DatabaseError(reason)
+
+
+def database_error_of(exc: BaseException) -> DatabaseError | None:
+    """``exc`` as a :class:`DatabaseError` when it is one or comes from the database
+    (SQLAlchemy), else None."""
+    if isinstance(exc, DatabaseError):
+        return exc
+    if isinstance(exc, SQLAlchemyError):
+        return as_database_error(exc)
+    return None
 
 
 def _sqlite_file(database: str | None) -> Path | None:

@@ -24,7 +24,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from nerveglide.errors import DatabaseError, InvalidInput
 from nerveglide.store.db import database_errors, make_engine
@@ -39,6 +39,7 @@ __all__ = [
     "known_revisions",
     "require_head",
     "revision_of",
+    "revision_on",
     "upgrade",
 ]
 
@@ -99,6 +100,13 @@ def require_head(url: str) -> None:
 def revision_of(connection: Connection) -> str | None:
     """The revision of the database behind an open connection (None: never migrated)."""
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def revision_on(engine: Engine) -> str | None:
+    """The revision of the database behind an engine (one query on a pooled connection);
+    raises :class:`~nerveglide.errors.DatabaseError` (or its ``DatabaseUnavailable``)."""
+    with database_errors(), engine.connect() as connection:
+        return revision_of(connection)
 
 
 def current(url: str) -> str | None:

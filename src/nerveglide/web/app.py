@@ -11,7 +11,6 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -41,7 +40,7 @@ from nerveglide.services import alerts
 from nerveglide.services.content_release import record_content_release
 from nerveglide.services.recordings import RecordingTooLarge, move_unowned_recordings
 from nerveglide.store import migrate
-from nerveglide.store.db import as_database_error, make_engine, make_session_factory
+from nerveglide.store.db import DriverError, as_database_error, make_engine, make_session_factory
 from nerveglide.web.auth import ANON_CSRF_COOKIE, authenticate
 from nerveglide.web.request_log import RETRY_AFTER_S, RequestLog
 from nerveglide.web.routers import (
@@ -252,8 +251,8 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
             log.error("%s", type(exc).__name__, exc_info=exc)
         return render_error(request, status, exc.message)
 
-    @app.exception_handler(SQLAlchemyError)
-    async def database_error(request: Request, exc: SQLAlchemyError) -> Response:
+    @app.exception_handler(DriverError)
+    async def database_error(request: Request, exc: DriverError) -> Response:
         # A query failed outside a unit of work's commit (which raises DatabaseError).
         return await nerveglide_error(request, as_database_error(exc))
 

@@ -26,12 +26,11 @@ import time
 import uuid
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from nerveglide.errors import DatabaseUnavailable
 from nerveglide.json_logs import request_id
-from nerveglide.store.db import is_transient
+from nerveglide.store.db import database_error_of
 
 __all__ = [
     "REQUEST_ID",
@@ -136,10 +135,7 @@ class RequestLog:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
-            unavailable = isinstance(exc, DatabaseUnavailable) or (
-                isinstance(exc, SQLAlchemyError) and is_transient(exc)
-            )
-            code = 503 if unavailable else 500
+            code = 503 if isinstance(database_error_of(exc), DatabaseUnavailable) else 500
             log.error(
                 "request failed",
                 exc_info=True,
