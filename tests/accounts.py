@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from nerveglide.domain.accounts import Role
 from nerveglide.services.accounts import create_account
@@ -79,3 +80,33 @@ def register(client: TestClient, email: str, password: str = PASSWORD) -> None:
     )  # fmt: skip
     assert registered.status_code == 303, registered.text
     client.headers["X-CSRF-Token"] = str(client.get("/api/me").json()["csrf_token"])
+
+
+def add_alert(database_url: str, patient_id: int, tier: str = "see_doctor") -> int:
+    """An open alert for the patient's clinician, straight in the database; its id."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            return int(
+                connection.execute(
+                    text(
+                        "INSERT INTO alert (patient_id, raised_at, kind, tier, message) "
+                        "VALUES (:p, :t, 'safety', :tier, 'test alert') RETURNING id"
+                    ),
+                    {"p": patient_id, "t": datetime.now(UTC), "tier": tier},
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def upload_video(client: TestClient, session_id: str) -> dict[str, object]:
+    """Keep a (tiny, WebM-headed) video of the session; the recording's JSON."""
+    response = client.post(
+        f"/api/sessions/{session_id}/recordings",
+        content=b"\x1a\x45\xdf\xa3" + b"\x00" * 64,
+        headers={"Content-Type": "video/webm"},
+    )
+    assert response.status_code == 201, response.text
+    recording: dict[str, object] = response.json()
+    return recording

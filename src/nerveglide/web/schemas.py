@@ -2,10 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Literal
+from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Path
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+
+def _iso_date(value: object) -> object:
+    # Only YYYY-MM-DD: pydantic alone also takes "0" (a Unix time, 1970-01-01).
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("must be a date written YYYY-MM-DD") from None
+    return value
+
+
+#: A date in a path or query, as ``YYYY-MM-DD`` and nothing else.
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+#: The largest row id a path may name: the database's INTEGER columns are 32-bit (a larger
+#: number would make the database driver fail, not find nothing).
+MAX_ROW_ID = 2_147_483_647
+#: A database row id in a path.
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+#: The most sets or repetitions a number in a body may say.
+MAX_COUNT = 1000
+#: A number of seconds in a body: finite (JSON's Infinity and NaN are refused).
+Seconds = Annotated[float, Field(ge=0, le=86_400, allow_inf_nan=False)]
 
 PainScore = Field(ge=0, le=10, description="0 = no pain, 10 = the worst pain you can imagine")
 
@@ -20,11 +45,11 @@ class GlideChoice(_Body):
     reps: int | None = None
     sets: int | None = None
     times_per_day: int | None = None
-    hold_s: float | None = None
-    pace_s: float | None = None
-    rest_between_reps_s: float | None = None
-    rest_between_sets_s: float | None = None
-    get_ready_s: float | None = None
+    hold_s: Seconds | None = None
+    pace_s: Seconds | None = None
+    rest_between_reps_s: Seconds | None = None
+    rest_between_sets_s: Seconds | None = None
+    get_ready_s: Seconds | None = None
 
 
 class ProgramIn(_Body):
@@ -45,12 +70,12 @@ class SessionIn(_Body):
 class RepetitionIn(_Body):
     exercise_id: str
     leg: Literal["left", "right"]
-    set_no: int = Field(ge=1)
-    rep_no: int = Field(ge=1)
-    attempt: int = Field(default=1, ge=1)
+    set_no: int = Field(ge=1, le=MAX_COUNT)
+    rep_no: int = Field(ge=1, le=MAX_COUNT)
+    attempt: int = Field(default=1, ge=1, le=MAX_COUNT)
     started_at: datetime
     ended_at: datetime
-    hold_s: float | None = Field(default=None, ge=0)
+    hold_s: Seconds | None = None
 
 
 class AreaIn(_Body):
@@ -64,8 +89,8 @@ class StopIn(_Body):
     occurred_at: datetime
     exercise_id: str | None = None
     leg: Literal["left", "right"] | None = None
-    set_no: int | None = Field(default=None, ge=1)
-    rep_no: int | None = Field(default=None, ge=0)
+    set_no: int | None = Field(default=None, ge=1, le=MAX_COUNT)
+    rep_no: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     step_kind: str | None = Field(default=None, max_length=20)
     note: str | None = Field(default=None, max_length=2000)
 

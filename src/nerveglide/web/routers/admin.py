@@ -13,6 +13,7 @@ from nerveglide.services import accounts, admin
 from nerveglide.services.mail import send_mail
 from nerveglide.web.auth import ActorDep, require_admin
 from nerveglide.web.deps import LibraryDep, SettingsDep
+from nerveglide.web.schemas import RowId
 from nerveglide.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(require_admin)])
@@ -66,7 +67,7 @@ def create_clinician(
 
 
 @router.post("/admin/accounts/{account_id}/disable")
-def disable(request: Request, account_id: int, actor: ActorDep) -> RedirectResponse:
+def disable(request: Request, account_id: RowId, actor: ActorDep) -> RedirectResponse:
     accounts.disable_account(
         request.app.state.session_factory, actor, account_id, datetime.now(UTC)
     )

@@ -21,6 +21,7 @@ from nerveglide.web.auth import (
     set_session_cookie,
 )
 from nerveglide.web.deps import LibraryDep, SettingsDep
+from nerveglide.web.responses import MeOut
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -194,7 +195,7 @@ def reset_submit(
     return RedirectResponse("/login?reset=1", status_code=303)
 
 
-@router.get("/api/me")
+@router.get("/api/me", response_model=MeOut)
 def api_me(request: Request, actor: ActorDep) -> dict[str, Any]:
     """Who is logged in, and the CSRF token API writes carry in ``X-CSRF-Token``."""
     login = current_login(request)

@@ -26,6 +26,7 @@ from nerveglide.web.auth import ActorDep, require_clinician
 from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep
 from nerveglide.web.routers.program import _field_path, _form_values, parse_program_form
 from nerveglide.web.routers.reports import DOWNLOADS, _period
+from nerveglide.web.schemas import RowId
 from nerveglide.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(require_clinician)])
@@ -104,7 +105,7 @@ async def invite(
 @router.get("/clinician/patients/{patient_id}", response_class=HTMLResponse)
 def patient_page(
     request: Request,
-    patient_id: int,
+    patient_id: RowId,
     library: LibraryDep,
     rules: RulesDep,
     settings: SettingsDep,
@@ -138,7 +139,7 @@ def patient_page(
 @router.get("/clinician/patients/{patient_id}/progress/{name}")
 def patient_download(
     request: Request,
-    patient_id: int,
+    patient_id: RowId,
     name: str,
     library: LibraryDep,
     rules: RulesDep,
@@ -165,7 +166,7 @@ def patient_download(
 
 @router.get("/clinician/patients/{patient_id}/program", response_class=HTMLResponse)
 def prescribe_page(
-    request: Request, patient_id: int, library: LibraryDep, actor: ActorDep
+    request: Request, patient_id: RowId, library: LibraryDep, actor: ActorDep
 ) -> HTMLResponse:
     with patient_uow(request.app.state.session_factory, actor, patient_id, what="program") as uow:
         stored = current_program(uow)
@@ -177,7 +178,7 @@ def prescribe_page(
 def _prescribe_form(
     request: Request,
     library: Any,
-    patient_id: int,
+    patient_id: RowId,
     values: dict[str, Any],
     *,
     error: str | None = None,
@@ -204,7 +205,7 @@ def _prescribe_form(
 
 @router.post("/clinician/patients/{patient_id}/program", response_class=HTMLResponse)
 async def prescribe_submit(
-    request: Request, patient_id: int, library: LibraryDep, actor: ActorDep
+    request: Request, patient_id: RowId, library: LibraryDep, actor: ActorDep
 ) -> Response:
     clinician.ensure_patient(request.app.state.session_factory, actor, patient_id)
     form = {k: str(v) for k, v in (await request.form()).items()}
@@ -227,7 +228,7 @@ async def prescribe_submit(
 
 
 @router.post("/clinician/patients/{patient_id}/notes")
-async def add_note(request: Request, patient_id: int, actor: ActorDep) -> RedirectResponse:
+async def add_note(request: Request, patient_id: RowId, actor: ActorDep) -> RedirectResponse:
     text = str((await request.form()).get("text", ""))
     clinician.add_note(
         request.app.state.session_factory, actor, patient_id, text, datetime.now(UTC)
@@ -237,7 +238,7 @@ async def add_note(request: Request, patient_id: int, actor: ActorDep) -> Redire
 
 @router.post("/clinician/patients/{patient_id}/clear-pause")
 async def clear_pause(
-    request: Request, patient_id: int, rules: RulesDep, actor: ActorDep
+    request: Request, patient_id: RowId, rules: RulesDep, actor: ActorDep
 ) -> RedirectResponse:
     note = str((await request.form()).get("note", "")) or None
     clinician.clear_pause(
@@ -248,7 +249,7 @@ async def clear_pause(
 
 @router.post("/clinician/patients/{patient_id}/alerts/{alert_id}/acknowledge")
 def acknowledge(
-    request: Request, patient_id: int, alert_id: int, actor: ActorDep
+    request: Request, patient_id: RowId, alert_id: RowId, actor: ActorDep
 ) -> RedirectResponse:
     clinician.acknowledge_alert(
         request.app.state.session_factory, actor, patient_id, alert_id, datetime.now(UTC)

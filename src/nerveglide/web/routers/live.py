@@ -27,6 +27,9 @@ from nerveglide.errors import InvalidInput, NotAuthenticated, NotFound, NotPermi
 from nerveglide.services.access import patient_uow
 from nerveglide.services.live import PROTOCOL_VERSION, LiveRun, start_live
 from nerveglide.services.recordings import (
+    CONTENT_TYPES as RECORDING_TYPES,
+)
+from nerveglide.services.recordings import (
     delete_recording,
     list_recordings,
     recording_file,
@@ -46,7 +49,9 @@ from nerveglide.web.live_messages import (
     StepIn,
     parse_message,
 )
+from nerveglide.web.responses import ErrorOut, LiveStartOut, RecordingOut
 from nerveglide.web.routers.sessions import player_response, start_page
+from nerveglide.web.schemas import RowId
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -92,7 +97,7 @@ def coach_page(
     return response
 
 
-@router.post("/api/sessions/{session_id}/live")
+@router.post("/api/sessions/{session_id}/live", response_model=LiveStartOut)
 def api_start_live(session_id: str, uow: UoWDep) -> dict[str, Any]:
     """Start the session's live coach: the secret the page's WebSocket says hello with."""
     token = start_live(uow, session_id, datetime.now(UTC))
@@ -319,7 +324,12 @@ async def _serve(websocket: WebSocket, run: LiveRun) -> None:
 # --- kept videos -------------------------------------------------------------------------------
 
 
-@router.post("/api/sessions/{session_id}/recordings", status_code=201)
+@router.post(
+    "/api/sessions/{session_id}/recordings",
+    status_code=201,
+    response_model=RecordingOut,
+    responses={413: {"model": ErrorOut, "description": "The video is larger than allowed."}},
+)
 async def api_save_recording(
     session_id: str,
     request: Request,
@@ -340,15 +350,24 @@ async def api_save_recording(
     return view.as_dict()
 
 
-@router.get("/api/sessions/{session_id}/recordings")
+@router.get("/api/sessions/{session_id}/recordings", response_model=list[RecordingOut])
 def api_recordings(session_id: str, uow: UoWDep) -> list[dict[str, object]]:
     return [r.as_dict() for r in list_recordings(uow, session_id)]
 
 
-@router.get("/api/sessions/{session_id}/recordings/{recording_id}")
+@router.get(
+    "/api/sessions/{session_id}/recordings/{recording_id}",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The video as it was kept.",
+            "content": {media: {} for media in RECORDING_TYPES},
+        }
+    },
+)
 def api_recording(
     session_id: str,
-    recording_id: int,
+    recording_id: RowId,
     uow: UoWDep,
     patient_id: PatientIdDep,
     settings: SettingsDep,
@@ -361,7 +380,7 @@ def api_recording(
 @router.delete("/api/sessions/{session_id}/recordings/{recording_id}", status_code=204)
 def api_delete_recording(
     session_id: str,
-    recording_id: int,
+    recording_id: RowId,
     uow: UoWDep,
     patient_id: PatientIdDep,
     settings: SettingsDep,

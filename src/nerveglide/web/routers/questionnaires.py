@@ -17,6 +17,7 @@ from nerveglide.services.questionnaires import (
     record_response,
 )
 from nerveglide.web.deps import LibraryDep, PatientIdDep, UoWDep
+from nerveglide.web.responses import QuestionnaireResultOut, QuestionnaireStatusOut
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -128,12 +129,16 @@ class ResponseIn(BaseModel):
     activity_names: dict[str, str] = {}
 
 
-@router.get("/api/questionnaires")
+@router.get("/api/questionnaires", response_model=list[QuestionnaireStatusOut])
 def api_questionnaires(request: Request, uow: UoWDep) -> list[dict[str, Any]]:
     return [status_json(s) for s in questionnaire_status(uow, _all(request), datetime.now(UTC))]
 
 
-@router.post("/api/questionnaires/{questionnaire_id}/responses", status_code=201)
+@router.post(
+    "/api/questionnaires/{questionnaire_id}/responses",
+    status_code=201,
+    response_model=QuestionnaireResultOut,
+)
 def api_response(
     request: Request, questionnaire_id: str, body: ResponseIn, uow: UoWDep
 ) -> dict[str, Any]:
