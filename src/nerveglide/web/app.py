@@ -44,10 +44,12 @@ from nerveglide.web.responses import API_ERRORS
 from nerveglide.web.routers import (
     account,
     admin,
+    admin_api,
     analysis,
     api,
     auth,
     clinician,
+    clinician_api,
     diary,
     live,
     pages,
@@ -162,6 +164,8 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(account.router)
     app.include_router(clinician.router)
     app.include_router(admin.router)
+    app.include_router(clinician_api.router)
+    app.include_router(admin_api.router)
     app.include_router(live.router)
 
     def api_schema() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "API_ERRORS",
+    "ApiOut",
     "CountOut",
     "DiaryEntryOut",
     "DiaryRevisionOut",
@@ -51,11 +52,13 @@ Timestamp = Annotated[
 ]
 
 
-class _Out(BaseModel):
+class ApiOut(BaseModel):
+    """A response body: only the keys it declares."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class ErrorOut(_Out):
+class ErrorOut(ApiOut):
     """What every refused API request answers: its status again, and a sentence saying
     what was wrong (naming the field, for bad input)."""
 
@@ -80,7 +83,7 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class MeOut(_Out):
+class MeOut(ApiOut):
     id: int
     role: str = Field(description="patient, clinician or admin")
     email: str
@@ -88,14 +91,14 @@ class MeOut(_Out):
     csrf_token: str = Field(description="send it in X-CSRF-Token with every API write")
 
 
-class ExerciseSummaryOut(_Out):
+class ExerciseSummaryOut(ApiOut):
     id: str
     name: str
     summary: str
     url: str
 
 
-class ProgramGlideOut(_Out):
+class ProgramGlideOut(ApiOut):
     exercise_id: str
     dose: str = Field(description="a source dose id, or 'setting'")
     reps: int
@@ -109,18 +112,18 @@ class ProgramGlideOut(_Out):
     legs: list[str]
 
 
-class ProgramOut(_Out):
+class ProgramOut(ApiOut):
     id: int | None
     affected_leg: str
     glides: list[ProgramGlideOut]
 
 
-class PainOut(_Out):
+class PainOut(ApiOut):
     back: int
     leg: int
 
 
-class RepetitionOut(_Out):
+class RepetitionOut(ApiOut):
     exercise_id: str
     leg: str
     set_no: int
@@ -134,18 +137,18 @@ class RepetitionOut(_Out):
     measures: dict[str, Any] | None
 
 
-class CountOut(_Out):
+class CountOut(ApiOut):
     exercise_id: str
     leg: str
     reps: int
 
 
-class AreaOut(_Out):
+class AreaOut(ApiOut):
     area: str
     side: str
 
 
-class StopOut(_Out):
+class StopOut(ApiOut):
     occurred_at: Timestamp
     pain: int
     areas: list[AreaOut]
@@ -156,7 +159,7 @@ class StopOut(_Out):
     step_kind: str | None
 
 
-class SessionOut(_Out):
+class SessionOut(ApiOut):
     id: str
     program_id: int
     source: str
@@ -173,7 +176,7 @@ class SessionOut(_Out):
     stops: list[StopOut]
 
 
-class StepOut(_Out):
+class StepOut(ApiOut):
     index: int
     kind: str
     exercise_id: str
@@ -192,12 +195,12 @@ class SessionStartedOut(SessionOut):
     timeline: list[StepOut]
 
 
-class RepetitionSavedOut(_Out):
+class RepetitionSavedOut(ApiOut):
     saved: bool
     new: bool = Field(description="false when this repetition was already saved")
 
 
-class FiredRuleOut(_Out):
+class FiredRuleOut(ApiOut):
     rule_id: str
     version: int
     tier: str
@@ -206,7 +209,7 @@ class FiredRuleOut(_Out):
     why: str
 
 
-class VerdictOut(_Out):
+class VerdictOut(ApiOut):
     tier: str = Field(description="emergency, see_doctor, mention or ok")
     blocks_sessions: bool
     rules_version: str
@@ -218,11 +221,11 @@ class SafetyOut(VerdictOut):
     settings: dict[str, int]
 
 
-class SeenDoctorOut(_Out):
+class SeenDoctorOut(ApiOut):
     cleared: list[str] = Field(description="the rules whose pause this cleared")
 
 
-class DiaryEntryOut(_Out):
+class DiaryEntryOut(ApiOut):
     date: str = Field(description="ISO 8601 date")
     back_pain: int
     leg_pain: int
@@ -237,13 +240,13 @@ class DiaryRevisionOut(DiaryEntryOut):
     saved_at: Timestamp
 
 
-class QuestionnaireLatestOut(_Out):
+class QuestionnaireLatestOut(ApiOut):
     answered_at: Timestamp
     total: float | None
     band: str | None
 
 
-class QuestionnaireChangeOut(_Out):
+class QuestionnaireChangeOut(ApiOut):
     baseline: float
     now: float
     improvement: float
@@ -251,7 +254,7 @@ class QuestionnaireChangeOut(_Out):
     meets: bool | None
 
 
-class QuestionnaireStatusOut(_Out):
+class QuestionnaireStatusOut(ApiOut):
     id: str
     title: str
     due: bool
@@ -263,7 +266,7 @@ class QuestionnaireStatusOut(_Out):
     change: QuestionnaireChangeOut | None
 
 
-class QuestionnaireResultOut(_Out):
+class QuestionnaireResultOut(ApiOut):
     questionnaire: str
     total: float | None
     subscales: dict[str, float | None]
@@ -271,7 +274,7 @@ class QuestionnaireResultOut(_Out):
     missing: list[str]
 
 
-class RecordingOut(_Out):
+class RecordingOut(ApiOut):
     id: int
     session_id: str
     content_type: str
@@ -280,7 +283,7 @@ class RecordingOut(_Out):
     url: str
 
 
-class LiveStartOut(_Out):
+class LiveStartOut(ApiOut):
     session: str
     token: str = Field(description="the secret the WebSocket's hello carries")
     protocol: int

@@ -35,11 +35,25 @@ Seconds = Annotated[float, Field(ge=0, le=86_400, allow_inf_nan=False)]
 PainScore = Field(ge=0, le=10, description="0 = no pain, 10 = the worst pain you can imagine")
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _text_only(value: object) -> object:
+    # JSON numbers are not times (pydantic alone reads 5 as 1970-01-01T00:00:05).
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError("must be a date and time written ISO 8601, as text")
 
 
-class GlideChoice(_Body):
+#: A date and time in a body: ISO 8601 text only.
+Instant = Annotated[datetime, Field(strict=False), BeforeValidator(_text_only)]
+
+
+class ApiBody(BaseModel):
+    """A request body: no unknown keys, and no silent conversions (``true`` is not the
+    number 1, ``"3"`` is not 3)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class GlideChoice(ApiBody):
     exercise_id: str
     dose: str = Field(description="a source dose id, or 'setting' where no source gives one")
     reps: int | None = None
@@ -52,41 +66,41 @@ class GlideChoice(_Body):
     get_ready_s: Seconds | None = None
 
 
-class ProgramIn(_Body):
+class ProgramIn(ApiBody):
     affected_leg: Literal["left", "right", "both"]
     glides: list[GlideChoice] = Field(min_length=1)
 
 
-class PainIn(_Body):
+class PainIn(ApiBody):
     back: int = PainScore
     leg: int = PainScore
 
 
-class SessionIn(_Body):
+class SessionIn(ApiBody):
     pain_before: PainIn
     glides: list[str] | None = None
 
 
-class RepetitionIn(_Body):
+class RepetitionIn(ApiBody):
     exercise_id: str
     leg: Literal["left", "right"]
     set_no: int = Field(ge=1, le=MAX_COUNT)
     rep_no: int = Field(ge=1, le=MAX_COUNT)
     attempt: int = Field(default=1, ge=1, le=MAX_COUNT)
-    started_at: datetime
-    ended_at: datetime
+    started_at: Instant
+    ended_at: Instant
     hold_s: Seconds | None = None
 
 
-class AreaIn(_Body):
+class AreaIn(ApiBody):
     area: Literal["back", "buttock", "thigh", "calf", "foot"]
     side: Literal["left", "right", "both", "middle"]
 
 
-class StopIn(_Body):
+class StopIn(ApiBody):
     pain: int = PainScore
     areas: list[AreaIn] = Field(min_length=1)
-    occurred_at: datetime
+    occurred_at: Instant
     exercise_id: str | None = None
     leg: Literal["left", "right"] | None = None
     set_no: int | None = Field(default=None, ge=1, le=MAX_COUNT)
@@ -95,7 +109,7 @@ class StopIn(_Body):
     note: str | None = Field(default=None, max_length=2000)
 
 
-class FinishIn(_Body):
+class FinishIn(ApiBody):
     status: Literal["completed", "ended_early"]
     pain_after: PainIn | None = None
     felt_worse: bool | None = None

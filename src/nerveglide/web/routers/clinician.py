@@ -17,13 +17,13 @@ from markupsafe import Markup
 from nerveglide.domain.program import SETTING, SETTING_BOUNDS, SETTING_DEFAULTS
 from nerveglide.errors import InvalidInput
 from nerveglide.reports.plots import plot_svg, plots
-from nerveglide.services import accounts, clinician
+from nerveglide.services import account_mail, accounts, clinician
 from nerveglide.services.access import patient_uow
-from nerveglide.services.mail import send_mail
 from nerveglide.services.programs import build_program, current_program
 from nerveglide.services.reports import export
 from nerveglide.web.auth import ActorDep, require_clinician
 from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep
+from nerveglide.web.routers.clinician_api import dashboard_lines, overview_of
 from nerveglide.web.routers.program import _field_path, _form_values, parse_program_form
 from nerveglide.web.routers.reports import DOWNLOADS, _period
 from nerveglide.web.schemas import RowId
@@ -57,12 +57,7 @@ def _render_dashboard(
     invited: str = "",
     link: str = "",
 ) -> HTMLResponse:
-    now = datetime.now(UTC)
-    lines = clinician.dashboard(
-        request.app.state.session_factory, actor, rules=rules, library=library,
-        questionnaires=request.app.state.questionnaires,
-        timezone=settings.timezone, today=settings.today(now), now=now,
-    )  # fmt: skip
+    lines = dashboard_lines(request, actor, library, rules, settings)
     return templates.TemplateResponse(
         request,
         "clinician.html",
@@ -86,15 +81,8 @@ async def invite(
             _context(request, library, lines=[], error=exc.message),
             status_code=422,
         )
-    link = f"{settings.base_url}/register?invite={token}"
-    send_mail(
-        settings,
-        email.strip().lower(),
-        "Your physical therapist invited you to nerveglide",
-        "Your physical therapist uses nerveglide to prescribe and follow your nerve-gliding "
-        f"exercises. Create your account here within {settings.invite_valid_hours} hours "
-        f"(the link works once):\n{link}\n",
-    )
+    account_mail.invitation(settings, email.strip().lower(), token)
+    link = account_mail.invitation_link(settings, token)
     # The page shows the link too, for an installation without a mail server: the
     # clinician can hand it over themselves.
     return _render_dashboard(
@@ -111,12 +99,7 @@ def patient_page(
     settings: SettingsDep,
     actor: ActorDep,
 ) -> HTMLResponse:
-    now = datetime.now(UTC)
-    overview = clinician.patient_overview(
-        request.app.state.session_factory, actor, patient_id, rules=rules, library=library,
-        questionnaires=request.app.state.questionnaires,
-        timezone=settings.timezone, today=settings.today(now), now=now,
-    )  # fmt: skip
+    overview = overview_of(request, actor, patient_id, library, rules, settings)
     report = overview.report
     shown = []
     for plot in plots(report):  # the same figures as the patient's Progress page

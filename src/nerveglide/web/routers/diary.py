@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from nerveglide.domain.diary import LEG_AREAS, LEVELS, DiaryEntry, furthest
 from nerveglide.domain.events import EventError
@@ -15,7 +15,7 @@ from nerveglide.errors import InvalidInput
 from nerveglide.services.diary import diary_between, diary_revisions, save_diary_entry
 from nerveglide.web.deps import LibraryDep, SettingsDep, UoWDep
 from nerveglide.web.responses import DiaryEntryOut, DiaryRevisionOut
-from nerveglide.web.schemas import IsoDate
+from nerveglide.web.schemas import ApiBody, IsoDate
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -24,8 +24,7 @@ LevelIn = Literal["none", "mild", "moderate", "severe"]
 AreaIn = Literal["buttock", "thigh", "calf", "foot"]
 
 
-class DiaryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DiaryIn(ApiBody):
     back_pain: int = Field(ge=0, le=10)
     leg_pain: int = Field(ge=0, le=10)
     numbness: LevelIn

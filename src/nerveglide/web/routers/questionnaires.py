@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
 from nerveglide.content.questionnaire import Questionnaire
 from nerveglide.errors import InvalidInput, NotFound
@@ -18,6 +18,7 @@ from nerveglide.services.questionnaires import (
 )
 from nerveglide.web.deps import LibraryDep, PatientIdDep, UoWDep
 from nerveglide.web.responses import QuestionnaireResultOut, QuestionnaireStatusOut
+from nerveglide.web.schemas import ApiBody
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -123,10 +124,9 @@ async def questionnaire_submit(
     return RedirectResponse("/questionnaires?saved=" + q.id, status_code=303)
 
 
-class ResponseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ResponseIn(ApiBody):
     answers: dict[str, int | str | None]
-    activity_names: dict[str, str] = {}
+    activity_names: dict[str, str] = Field(default_factory=dict)
 
 
 @router.get("/api/questionnaires", response_model=list[QuestionnaireStatusOut])

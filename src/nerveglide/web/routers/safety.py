@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict
 
 from nerveglide.content.safety_rules import AnswerCondition, CountCondition, Rule, RuleSet
 from nerveglide.domain.safety import Verdict
@@ -22,6 +21,7 @@ from nerveglide.services.safety import (
 )
 from nerveglide.web.deps import LibraryDep, PatientIdDep, RulesDep, UoWDep
 from nerveglide.web.responses import SafetyOut, SeenDoctorOut, VerdictOut
+from nerveglide.web.schemas import ApiBody
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -162,13 +162,11 @@ def rules_page(request: Request, library: LibraryDep, rules: RulesDep) -> HTMLRe
 # --- API -----------------------------------------------------------------------------------
 
 
-class ScreeningIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ScreeningIn(ApiBody):
     answers: dict[str, str]
 
 
-class SeenDoctorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SeenDoctorIn(ApiBody):
     confirm: bool
     note: str | None = None
 
