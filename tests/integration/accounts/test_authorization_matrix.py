@@ -49,9 +49,9 @@ def classify(route: APIRoute) -> str:
         return "public"
     if _depends_on(route, {get_uow, get_patient_id}):
         return "own"
-    if route.path.startswith("/clinician"):
+    if route.path.startswith(("/clinician", "/api/clinician/")):
         return "clinician"
-    if route.path.startswith("/admin"):
+    if route.path.startswith(("/admin", "/api/admin/")):
         return "admin"
     if route.path in ANY_ROLE:
         return "any"
@@ -182,6 +182,12 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "occurred_at": (datetime.now(UTC) - timedelta(seconds=1)).isoformat(),
     },
     ("POST", "/api/sessions/{session_id}/finish"): {"status": "ended_early"},
+    ("POST", "/api/clinician/patients/{patient_id}/notes"): {"text": "Seen today."},
+    ("PUT", "/api/clinician/patients/{patient_id}/program"): {
+        "affected_leg": "left",
+        "glides": [RAISE_000],
+    },
+    ("POST", "/api/admin/clinicians"): {"email": "new.clinician@example.org"},
 }
 
 

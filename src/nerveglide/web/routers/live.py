@@ -25,7 +25,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from nerveglide.domain.accounts import Actor
 from nerveglide.errors import InvalidInput, NotAuthenticated, NotFound, NotPermitted
 from nerveglide.services.access import patient_uow
-from nerveglide.services.live import PROTOCOL_VERSION, LiveRun, start_live
+from nerveglide.services.live import PROTOCOL_VERSION, LiveRun, record_refused, start_live
 from nerveglide.services.recordings import (
     CONTENT_TYPES as RECORDING_TYPES,
 )
@@ -38,7 +38,7 @@ from nerveglide.services.recordings import (
 )
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.db import SessionFactory
-from nerveglide.web.auth import connection_actor
+from nerveglide.web.auth import client_address, connection_actor
 from nerveglide.web.deps import LibraryDep, PatientIdDep, RulesDep, SettingsDep, UoWDep
 from nerveglide.web.live_messages import (
     MAX_FRAMES_PER_S,
@@ -191,20 +191,24 @@ def _close_code(exc: NotAuthenticated | NotFound | NotPermitted) -> int:
 
 @router.websocket("/ws/coach")
 async def coach_socket(websocket: WebSocket) -> None:
-    if not _same_origin(websocket):
-        await websocket.close(code=CLOSE_REFUSED)
-        return
     app = websocket.app
+    factory = app.state.session_factory
+    address = client_address(websocket)
     # Who is connecting: the login session of the handshake's cookie (checked in
     # authorize_live, with the session id, once the hello says which session).
     actor = await run_in_threadpool(connection_actor, websocket)
+    if not _same_origin(websocket):
+        await run_in_threadpool(
+            record_refused, factory, actor, None, "a page on another site", address=address
+        )
+        await websocket.close(code=CLOSE_REFUSED)
+        return
     await websocket.accept()
     run: LiveRun | None = None
     try:
         hello = await _hello(websocket)
         if hello is None:
             return
-        factory = app.state.session_factory
         run = LiveRun(lambda: _units(factory, actor), app.state.library, hello.session, actor)
         try:
             events = await run_in_threadpool(run.open, hello.token, hello.last_seq)
@@ -212,6 +216,9 @@ async def coach_socket(websocket: WebSocket) -> None:
                 events += await run_in_threadpool(run.coach, hello.exercise_id, hello.leg)
         except (NotAuthenticated, NotFound, NotPermitted) as exc:
             run = None
+            await run_in_threadpool(
+                record_refused, factory, actor, hello.session, exc.message, address=address
+            )
             await _send(websocket, [_error("refused", exc.message)])
             await websocket.close(code=_close_code(exc), reason=exc.message[:120])
             return
