@@ -82,7 +82,7 @@ class Login:
 LOGINS: dict[str, Login] = {}
 
 
-def _cookies(response: http.client.HTTPResponse) -> dict[str, str]:
+def cookies_of(response: http.client.HTTPResponse) -> dict[str, str]:
     found = {}
     for header in response.headers.get_all("set-cookie") or []:
         name, _, rest = header.partition("=")
@@ -90,7 +90,7 @@ def _cookies(response: http.client.HTTPResponse) -> dict[str, str]:
     return found
 
 
-def _form_post(
+def form_post(
     connection: http.client.HTTPConnection, path: str, fields: dict[str, str], pre_login: str
 ) -> http.client.HTTPResponse:
     connection.request(
@@ -119,20 +119,20 @@ def register_patient(base: str, database_url: str, email: str = PATIENT_EMAIL) -
     try:
         connection.request("GET", "/register")
         response = connection.getresponse()
-        pre_login = _cookies(response)["nerveglide_csrf"]
+        pre_login = cookies_of(response)["nerveglide_csrf"]
         response.read()
         fields = {"email": email, "password": PATIENT_PASSWORD, "display_name": "Test patient"}
-        response = _form_post(connection, "/register", fields, pre_login)
+        response = form_post(connection, "/register", fields, pre_login)
         assert response.status == 200, response.status
         engine = make_engine(database_url)
         try:
             token = registration_token(make_session_factory(engine), email, PATIENT_PASSWORD)
         finally:
             engine.dispose()
-        response = _form_post(connection, "/register/confirm", {"token": token}, pre_login)
+        response = form_post(connection, "/register/confirm", {"token": token}, pre_login)
         assert response.status == 303, response.status
         name, value = next(
-            (k, v) for k, v in _cookies(response).items() if k != "nerveglide_csrf" and v
+            (k, v) for k, v in cookies_of(response).items() if k != "nerveglide_csrf" and v
         )
         connection.request("GET", "/api/me", headers={"Cookie": f"{name}={value}"})
         response = connection.getresponse()

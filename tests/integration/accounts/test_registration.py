@@ -10,15 +10,12 @@ import asyncio
 import http.client
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import urlparse
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from nerveglide.config import get_settings
@@ -27,9 +24,9 @@ from nerveglide.services import accounts
 from nerveglide.store import migrate
 from nerveglide.store.db import SessionFactory
 from tests.accounts import PASSWORD, add_account, form_token
-from tests.e2e.conftest import start_server, stop_server
+from tests.e2e.conftest import cookies_of, form_post, start_server, stop_server
 from tests.integration.accounts.conftest import App
-from tests.integration.reminders.smtp import Inbox, free_port, smtp_server
+from tests.integration.reminders.smtp import Inbox, smtp_server
 
 TAKEN = "taken@example.org"
 FRESH = "fresh@example.org"
@@ -128,17 +125,6 @@ class SlowInbox(Inbox):
         return await super().handle_DATA(server, session, envelope)
 
 
-@contextmanager
-def slow_smtp_server() -> Iterator[SlowInbox]:
-    inbox = SlowInbox("127.0.0.1", free_port())
-    controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
-    controller.start()
-    try:
-        yield inbox
-    finally:
-        controller.stop()
-
-
 def _timed_form_post(base: str, path: str, fields: dict[str, str]) -> tuple[int, float]:
     host = urlparse(base)
     connection = http.client.HTTPConnection(host.hostname or "127.0.0.1", host.port, timeout=30)
@@ -146,24 +132,10 @@ def _timed_form_post(base: str, path: str, fields: dict[str, str]) -> tuple[int,
         connection.request("GET", path)
         response = connection.getresponse()
         response.read()
-        cookie = next(
-            c.split(";", 1)[0].split("=", 1)[1]
-            for c in response.headers.get_all("set-cookie") or []
-            if c.startswith("nerveglide_csrf=")
-        )
+        pre_login = cookies_of(response)["nerveglide_csrf"]
         started = time.monotonic()
-        connection.request(
-            "POST",
-            path,
-            body=urlencode({**fields, "csrf_token": cookie}),
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": f"nerveglide_csrf={cookie}",
-            },
-        )
-        response = connection.getresponse()
-        response.read()
-        return response.status, time.monotonic() - started
+        status = form_post(connection, path, fields, pre_login).status
+        return status, time.monotonic() - started
     finally:
         connection.close()
 
@@ -172,7 +144,7 @@ def test_no_answer_waits_for_the_mail_server(tmp_path: Path):
     """The real server (uvicorn) with a mail server that takes 3 s a message: registering
     and asking for a reset answer long before that, for a known address as for an unknown
     one, and the emails still arrive."""
-    with slow_smtp_server() as inbox:
+    with smtp_server(SlowInbox) as inbox:
         server = start_server(
             tmp_path, NERVEGLIDE_SMTP_HOST=inbox.host, NERVEGLIDE_SMTP_PORT=str(inbox.port),
             NERVEGLIDE_SMTP_STARTTLS="false",
@@ -189,10 +161,10 @@ def test_no_answer_waits_for_the_mail_server(tmp_path: Path):
             statuses = {status for status, _ in timings.values()}
             assert statuses == {200}, timings
             slowest = max(seconds for _, seconds in timings.values())
-            assert slowest < inbox.delay_s * 0.8, timings
+            assert slowest < SlowInbox.delay_s * 0.8, timings
             # register: TAKEN and FRESH; reset: TAKEN only (and the server's own patient
             # registered at start-up).
-            arrived = inbox.wait_for(4, timeout=inbox.delay_s * 6)
+            arrived = inbox.wait_for(4, timeout=SlowInbox.delay_s * 6)
             to = sorted(str(m["To"]) for m in arrived if m["To"] in (TAKEN, FRESH))
             assert to == [FRESH, TAKEN, TAKEN], to
         finally:
