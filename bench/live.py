@@ -186,7 +186,8 @@ async def run(clients: int, seconds: float, lm: Landmarks) -> None:
     with tempfile.TemporaryDirectory(prefix="nerveglide-bench-live-") as folder:
         process, base = serve(Path(folder))
         try:
-            login = register_patient(base, "bench.patient@example.org")
+            database = f"sqlite:///{Path(folder) / 'nerveglide.db'}"
+            login = register_patient(base, database, "bench.patient@example.org")
             program = {"affected_leg": "right", "glides": [RAISE_RIGHT]}
             request(base, login, "PUT", "/api/program", program)
             rules = request(base, login, "GET", "/api/safety/rules")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from nerveglide.config import get_settings
 from nerveglide.domain.accounts import Role
-from nerveglide.services.accounts import create_account
-from nerveglide.store.db import make_engine, make_session_factory
+from nerveglide.services.accounts import create_account, request_registration
+from nerveglide.store.db import SessionFactory, make_engine, make_session_factory
 
 PASSWORD = "a long enough test passphrase"
 
@@ -69,13 +72,66 @@ def logged_in_patient(
 
 
 def register(client: TestClient, email: str, password: str = PASSWORD) -> None:
-    """Register a self-guided patient through the form (logged in on ``client`` after),
-    with API writes carrying the session's CSRF token."""
-    registered = client.post(
+    """Register a self-guided patient through the form, then open the emailed link's
+    page and confirm (the token made as the form makes it: the email itself is tested in
+    test_registration), logged in on ``client`` after, with API writes carrying the
+    session's CSRF token."""
+    sent = client.post(
         "/register",
         data={"email": email, "password": password,
               "csrf_token": form_token(client, "/register")},
-        follow_redirects=False,
     )  # fmt: skip
-    assert registered.status_code == 303, registered.text
+    assert sent.status_code == 200, sent.text
+    assert "We have sent an email" in sent.text
+    app: Any = client.app
+    token = registration_token(app.state.session_factory, email, password)
+    confirmed = client.post(
+        "/register/confirm",
+        data={"token": token, "csrf_token": form_token(client, f"/register/confirm?token={token}")},
+        follow_redirects=False,
+    )
+    assert confirmed.status_code == 303, confirmed.text
     client.headers["X-CSRF-Token"] = str(client.get("/api/me").json()["csrf_token"])
+
+
+def registration_token(
+    session_factory: SessionFactory, email: str, password: str = PASSWORD
+) -> str:
+    """A registration token for ``email``, as the form makes one (the form's own went into
+    an email; a second pending registration is as good)."""
+    token = request_registration(
+        session_factory, get_settings(env="test"), email=email, password=password,
+        display_name="Test patient", now=datetime.now(UTC),
+    )  # fmt: skip
+    assert token is not None, f"{email} has an account already"
+    return token
+
+
+def add_alert(database_url: str, patient_id: int, tier: str = "see_doctor") -> int:
+    """An open alert for the patient's clinician, straight in the database; its id."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            return int(
+                connection.execute(
+                    text(
+                        "INSERT INTO alert (patient_id, raised_at, kind, tier, message) "
+                        "VALUES (:p, :t, 'safety', :tier, 'test alert') RETURNING id"
+                    ),
+                    {"p": patient_id, "t": datetime.now(UTC), "tier": tier},
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
+def upload_video(client: TestClient, session_id: str) -> dict[str, object]:
+    """Keep a (tiny, WebM-headed) video of the session; the recording's JSON."""
+    response = client.post(
+        f"/api/sessions/{session_id}/recordings",
+        content=b"\x1a\x45\xdf\xa3" + b"\x00" * 64,
+        headers={"Content-Type": "video/webm"},
+    )
+    assert response.status_code == 201, response.text
+    recording: dict[str, object] = response.json()
+    return recording

@@ -276,13 +276,25 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     #: ... and after this many hours in any case.
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 30)
-    #: Failed logins allowed per account, and per address, within the window.
-    login_max_failures_per_account: int = Field(default=5, ge=1)
+    #: Login throttling (domain.throttle; ASVS 2.2.1): failures in a row for one account
+    #: from one address before each further try waits, the first wait (doubling after
+    #: each failure), the longest, and how long such a run of failures is remembered.
+    login_free_failures: int = Field(default=5, ge=1)
+    login_first_delay_seconds: int = Field(default=30, ge=1)
+    login_max_delay_minutes: int = Field(default=15, ge=1)
+    login_failure_memory_hours: int = Field(default=24, ge=1)
+    #: Failures within the window for one account from addresses that never logged in
+    #: to it (at most 25 in at least 15 minutes: 100 an hour, ASVS 2.2.1), and from one
+    #: address on any account; past them those addresses wait (an address that logged
+    #: in to the account before does not).
+    login_max_failures_per_account: int = Field(default=20, ge=1, le=25)
     login_max_failures_per_address: int = Field(default=20, ge=1)
-    login_window_minutes: int = Field(default=15, ge=1)
+    login_window_minutes: int = Field(default=15, ge=15)
     #: How long an invitation link and a password-reset link stay valid.
     invite_valid_hours: int = Field(default=72, ge=1)
     reset_valid_minutes: int = Field(default=30, ge=1)
+    #: How long the link that confirms a self-registration stays valid.
+    register_valid_hours: int = Field(default=24, ge=1)
 
     @property
     def base_url(self) -> str:

@@ -66,6 +66,11 @@ class Throttled(NotAuthenticated):
 
     default_message = "Too many failed logins: please wait a few minutes and try again"
 
+    def __init__(self, message: str | None = None, *, retry_after_s: int = 60) -> None:
+        super().__init__(message)
+        #: Seconds until the next try is allowed.
+        self.retry_after_s = retry_after_s
+
 
 class NotPermitted(NerveglideError):
     """The thing exists, but this caller may not do that with it."""

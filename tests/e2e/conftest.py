@@ -82,7 +82,7 @@ class Login:
 LOGINS: dict[str, Login] = {}
 
 
-def _cookies(response: http.client.HTTPResponse) -> dict[str, str]:
+def cookies_of(response: http.client.HTTPResponse) -> dict[str, str]:
     found = {}
     for header in response.headers.get_all("set-cookie") or []:
         name, _, rest = header.partition("=")
@@ -90,33 +90,49 @@ def _cookies(response: http.client.HTTPResponse) -> dict[str, str]:
     return found
 
 
-def register_patient(base: str, email: str = PATIENT_EMAIL) -> Login:
-    """Register a self-guided patient through the real form, as a browser would."""
+def form_post(
+    connection: http.client.HTTPConnection, path: str, fields: dict[str, str], pre_login: str
+) -> http.client.HTTPResponse:
+    connection.request(
+        "POST",
+        path,
+        body=urlencode({**fields, "csrf_token": pre_login}),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"nerveglide_csrf={pre_login}",
+        },
+    )
+    response = connection.getresponse()
+    response.read()
+    return response
+
+
+def register_patient(base: str, database_url: str, email: str = PATIENT_EMAIL) -> Login:
+    """Register a self-guided patient through the real forms, as a browser would: the
+    registration form, then the confirmation page of the emailed link (its token made
+    as the form makes it, on the server's database)."""
+    from nerveglide.store.db import make_engine, make_session_factory
+    from tests.accounts import registration_token
+
     host = urlparse(base)
     connection = http.client.HTTPConnection(host.hostname or "127.0.0.1", host.port, timeout=30)
     try:
         connection.request("GET", "/register")
         response = connection.getresponse()
-        pre_login = _cookies(response)["nerveglide_csrf"]
+        pre_login = cookies_of(response)["nerveglide_csrf"]
         response.read()
-        body = urlencode(
-            {"email": email, "password": PATIENT_PASSWORD, "display_name": "Test patient",
-             "csrf_token": pre_login}
-        )  # fmt: skip
-        connection.request(
-            "POST",
-            "/register",
-            body=body,
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Cookie": f"nerveglide_csrf={pre_login}",
-            },
-        )
-        response = connection.getresponse()
-        response.read()
+        fields = {"email": email, "password": PATIENT_PASSWORD, "display_name": "Test patient"}
+        response = form_post(connection, "/register", fields, pre_login)
+        assert response.status == 200, response.status
+        engine = make_engine(database_url)
+        try:
+            token = registration_token(make_session_factory(engine), email, PATIENT_PASSWORD)
+        finally:
+            engine.dispose()
+        response = form_post(connection, "/register/confirm", {"token": token}, pre_login)
         assert response.status == 303, response.status
         name, value = next(
-            (k, v) for k, v in _cookies(response).items() if k != "nerveglide_csrf" and v
+            (k, v) for k, v in cookies_of(response).items() if k != "nerveglide_csrf" and v
         )
         connection.request("GET", "/api/me", headers={"Cookie": f"{name}={value}"})
         response = connection.getresponse()
@@ -172,8 +188,9 @@ def start_server(data: Path, **env_extra: str) -> Server:
     while True:
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
-            LOGINS[base] = register_patient(base)
-            return Server(base, data, process)
+            server = Server(base, data, process)
+            LOGINS[base] = register_patient(base, server.database_url)
+            return server
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()

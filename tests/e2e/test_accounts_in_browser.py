@@ -1,8 +1,9 @@
 """Accounts in Debian's chromium: the supervised loop. A clinician logs in, invites a
 patient; the patient registers from the invitation link; the clinician prescribes; the
 patient sees what changed; a red flag from the patient shows as an alert first on the
-clinician's dashboard. And the login form itself: a page that needs a login sends you
-there and back, with an HttpOnly session cookie."""
+clinician's dashboard and reaches the clinician by email, once (a real SMTP server). And
+the login form itself: a page that needs a login sends you there and back, with an
+HttpOnly session cookie."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from tests.accounts import PASSWORD, add_account
 from tests.e2e.conftest import DESKTOP, MOBILE, Server, start_server, stop_server, watch
+from tests.integration.reminders.smtp import Inbox, smtp_server
 
 
 @pytest.fixture
@@ -51,7 +53,19 @@ def test_a_page_that_needs_a_login_sends_you_there_and_back(browser: Browser, si
     assert seen.foreign_requests == []
 
 
-def test_the_supervised_loop(browser: Browser, site: Server, output_dir: Path):
+@pytest.fixture
+def mailed_site(tmp_path: Path) -> Iterator[tuple[Server, Inbox]]:
+    """A server whose emails go to a real SMTP server (aiosmtpd) the test reads."""
+    with smtp_server() as inbox:
+        running = start_server(tmp_path, **inbox.env())
+        try:
+            yield running, inbox
+        finally:
+            stop_server(running)
+
+
+def test_the_supervised_loop(browser: Browser, mailed_site: tuple[Server, Inbox], output_dir: Path):
+    site, inbox = mailed_site
     add_account(site.database_url, "therapist@example.org", "clinician")
     therapist = browser.new_context(viewport=DESKTOP)
     seen = watch(therapist)
@@ -116,6 +130,16 @@ def test_the_supervised_loop(browser: Browser, site: Server, output_dir: Path):
         alerts = connection.execute(text("SELECT tier FROM alert")).all()
     engine.dispose()
     assert [tuple(a) for a in alerts] == [("see_doctor",)]
+    # The alert reached the therapist by email too, exactly once (no health details).
+    mail = inbox.wait_for(99, timeout=3)  # waits the whole time: a second one is a bug
+    to_therapist = [m for m in mail if m["To"] == "therapist@example.org"]
+    assert [m["Subject"] for m in to_therapist] == ["nerveglide: a patient needs your attention"]
+    assert "/clinician/patients/" in to_therapist[0].get_content()
+    assert "weakness" not in to_therapist[0].get_content().lower()
+    # And the invitation went to the patient's address.
+    assert [m["Subject"] for m in mail if m["To"] == "glider@example.org"] == [
+        "Your physical therapist invited you to nerveglide"
+    ]
     for step in (
         ("clinician", "login", "account"),
         ("clinician", "invite", "account"),

@@ -159,6 +159,11 @@ def test_the_readme_deployment_steps_work_word_for_word(browser: Browser, checko
         page.get_by_label("Email").fill(PATIENT)
         page.get_by_label("Password (at least 8").fill(PATIENT_PASSWORD)
         page.get_by_role("button", name="Create my account").click()
+        expect(page.get_by_role("status")).to_contain_text("We have sent an email")
+        # The confirmation link arrives at the cluster's mail catcher (logs/mail.log).
+        link = confirmation_link(run / "logs" / "mail.log", url)
+        page.goto(link)
+        page.get_by_role("button", name="Confirm my account").click()
         page.wait_for_url(f"{url}/program")
         for path in ("/diary", "/sessions", "/reminders", "/account", "/diary", "/program"):
             page.goto(f"{url}{path}")
@@ -194,3 +199,15 @@ def test_the_readme_deployment_steps_work_word_for_word(browser: Browser, checko
         for pid in started.values():
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def confirmation_link(mail_log: Path, url: str, timeout_s: float = 30.0) -> str:
+    """The registration link the app emailed, as the mail catcher printed it."""
+    deadline = time.monotonic() + timeout_s
+    pattern = re.compile(re.escape(url) + r"/register/confirm\?token=[A-Za-z0-9_\-]+")
+    while time.monotonic() < deadline:
+        found = pattern.findall(mail_log.read_text(errors="replace")) if mail_log.exists() else []
+        if found:
+            return found[-1]
+        time.sleep(0.2)
+    raise AssertionError(f"no registration link in {mail_log}")

@@ -9,11 +9,13 @@ hashes are stored. Every login, failed login and account change is audited.
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from nerveglide.config import Settings
 from nerveglide.domain.accounts import Actor, Role
+from nerveglide.domain.throttle import LoginHistory, ThrottlePolicy, wait_before_login
 from nerveglide.errors import (
     DatabaseNotWritable,
     InvalidInput,
@@ -42,6 +44,7 @@ from nerveglide.store.models.account import (
 __all__ = [
     "LoggedIn",
     "authenticate",
+    "confirm_registration",
     "create_account",
     "create_clinician",
     "delete_account",
@@ -52,8 +55,10 @@ __all__ = [
     "normalize_email",
     "register_patient",
     "request_password_reset",
+    "request_registration",
     "reset_password",
     "resolve_session",
+    "start_session",
 ]
 
 
@@ -173,6 +178,39 @@ def invite_patient(
     return token
 
 
+def _take_or_make_patient(
+    uow: SqlAlchemyUnitOfWork,
+    *,
+    email: str,
+    display_name: str,
+    password_hash: str,
+    clinician_id: int | None,
+    now: datetime,
+) -> AccountRow:
+    if uow.accounts.by_email(email) is not None:
+        raise InvalidInput(f"email: there is already an account for {email}")
+    # The first patient on a database from before accounts takes over its data.
+    row = uow.accounts.unclaimed_owner()
+    if row is None:
+        row = AccountRow(role="patient", admin_access_granted=False, created_at=now)
+        uow.accounts.add(row)
+    row.email = email
+    row.display_name = _name(display_name, email)
+    row.password_hash = password_hash
+    row.clinician_id = clinician_id
+    row.unclaimed = False
+    return row
+
+
+def _audit_registered(
+    session_factory: SessionFactory, row: AccountRow, address: str | None, invited: bool
+) -> None:
+    audit.record(
+        session_factory, Actor(row.id, "patient", address=address), "register", "account",
+        row.id, patient_id=row.id, detail={"invited": invited},
+    )  # fmt: skip
+
+
 def register_patient(
     session_factory: SessionFactory,
     *,
@@ -180,10 +218,11 @@ def register_patient(
     password: str,
     display_name: str,
     now: datetime,
-    invite_token: str | None = None,
+    invite_token: str,
     address: str | None = None,
 ) -> AccountRow:
-    """A patient registers: invited (with their clinician) or self-guided (none).
+    """An invited patient registers, with the clinician who invited them. The invitation
+    went to this address (the token is the proof), so the account is made at once.
 
     The first patient to register on a database from before accounts takes over the
     account the 0008 migration made for that data.
@@ -191,40 +230,134 @@ def register_patient(
     email = normalize_email(email)
     check_password_policy(password)
     with SqlAlchemyUnitOfWork(session_factory) as uow:
-        clinician_id: int | None = None
-        if invite_token is not None:
-            invite = uow.accounts.token(token_hash(invite_token), "invite")
-            if invite is None or invite.used_at is not None or invite.expires_at <= now:
-                raise InvalidInput("invitation: this link is not valid (used or expired)")
-            if invite.email != email:
-                raise InvalidInput("email: use the address the invitation was sent to")
-            invite.used_at = now
-            clinician_id = invite.clinician_id
-        if uow.accounts.by_email(email) is not None:
-            raise InvalidInput(f"email: there is already an account for {email}")
-        row = uow.accounts.unclaimed_owner()
-        if row is None:
-            row = AccountRow(role="patient", admin_access_granted=False, created_at=now)
-            uow.accounts.add(row)
-        row.email = email
-        row.display_name = _name(display_name, email)
-        row.password_hash = hash_password(password)
-        row.clinician_id = clinician_id
-        row.unclaimed = False
+        invite = uow.accounts.token(token_hash(invite_token), "invite")
+        if invite is None or invite.used_at is not None or invite.expires_at <= now:
+            raise InvalidInput("invitation: this link is not valid (used or expired)")
+        if invite.email != email:
+            raise InvalidInput("email: use the address the invitation was sent to")
+        invite.used_at = now
+        row = _take_or_make_patient(
+            uow, email=email, display_name=display_name, password_hash=hash_password(password),
+            clinician_id=invite.clinician_id, now=now,
+        )  # fmt: skip
         uow.commit()
+    _audit_registered(session_factory, row, address, invited=True)
+    return row
+
+
+def request_registration(
+    session_factory: SessionFactory,
+    settings: Settings,
+    *,
+    email: str,
+    password: str,
+    display_name: str,
+    now: datetime,
+    address: str | None = None,
+) -> str | None:
+    """Someone registers without an invitation: a token for the link that confirms the
+    address (the account is made when it is opened, :func:`confirm_registration`), or
+    None when the address already has an account (its owner gets an email instead).
+
+    The caller answers the same either way ("check your inbox"), and both ways do the
+    same work (the password is hashed, a row is read), so neither the answer nor its
+    time tells anyone whether an address has an account."""
+    email = normalize_email(email)
+    check_password_policy(password)
+    name = _name(display_name, email)
+    hashed = hash_password(password)
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        exists = uow.accounts.by_email(email) is not None
+        token = None if exists else new_token()
+        if token is not None:
+            uow.accounts.add(
+                AccountTokenRow(
+                    token_hash=token_hash(token),
+                    purpose="register",
+                    email=email,
+                    display_name=name,
+                    password_hash=hashed,
+                    created_at=now,
+                    expires_at=now + timedelta(hours=settings.register_valid_hours),
+                )
+            )
+            uow.commit()
     audit.record(
-        session_factory,
-        Actor(row.id, "patient", address=address),
-        "register",
-        "account",
-        row.id,
-        patient_id=row.id,
-        detail={"invited": clinician_id is not None},
-    )
+        session_factory, None, "register_request", "account", address=address,
+        outcome="exists" if exists else "ok",
+    )  # fmt: skip
+    return token
+
+
+def confirm_registration(
+    session_factory: SessionFactory, *, token: str, now: datetime, address: str | None = None
+) -> AccountRow:
+    """Open a registration's emailed link: the self-guided patient's account is made."""
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        pending = uow.accounts.token(token_hash(token), "register")
+        if (
+            pending is None
+            or pending.used_at is not None
+            or pending.expires_at <= now
+            or pending.password_hash is None
+        ):
+            raise InvalidInput("registration: this link is not valid (used or expired)")
+        pending.used_at = now
+        try:
+            row = _take_or_make_patient(
+                uow, email=pending.email, display_name=pending.display_name or "",
+                password_hash=pending.password_hash, clinician_id=None, now=now,
+            )  # fmt: skip
+        except InvalidInput:  # registered some other way since
+            raise InvalidInput(
+                "registration: this address has an account already: log in instead"
+            ) from None
+        uow.commit()
+    _audit_registered(session_factory, row, address, invited=False)
     return row
 
 
 # --- logging in ---------------------------------------------------------------------------
+
+
+def throttle_policy(settings: Settings) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        free_failures=settings.login_free_failures,
+        first_delay_s=settings.login_first_delay_seconds,
+        max_delay_s=settings.login_max_delay_minutes * 60,
+        per_account=settings.login_max_failures_per_account,
+        per_address=settings.login_max_failures_per_address,
+        window_s=settings.login_window_minutes * 60,
+    )
+
+
+def login_history(
+    uow: SqlAlchemyUnitOfWork, settings: Settings, email: str, address: str | None, now: datetime
+) -> LoginHistory:
+    """What the stored attempts say about ``email`` from ``address`` (domain.throttle)."""
+    accounts = uow.accounts
+    window = now - timedelta(minutes=settings.login_window_minutes)
+    memory = now - timedelta(hours=settings.login_failure_memory_hours)
+    last_success = accounts.last_success(email, address)
+    since = memory if last_success is None else max(memory, last_success)
+    pair, last_pair = accounts.pair_failures(email, address, since)
+    unfamiliar, oldest_unfamiliar = accounts.unfamiliar_failures(email, window)
+    from_address, oldest_from_address = accounts.address_failures(address, window)
+    return LoginHistory(
+        pair_failures=pair,
+        last_pair_failure=last_pair,
+        familiar=last_success is not None,
+        unfamiliar_failures=unfamiliar,
+        oldest_unfamiliar_failure=oldest_unfamiliar,
+        address_failures=from_address,
+        oldest_address_failure=oldest_from_address,
+    )
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{math.ceil(seconds / 60)} minutes"
 
 
 def authenticate(
@@ -236,43 +369,50 @@ def authenticate(
     address: str | None,
     now: datetime,
 ) -> AccountRow:
-    """The account if the password is right and no throttle applies; each attempt is
-    stored (for throttling across app instances) and audited."""
+    """The account if the password is right; each checked attempt is stored (for the
+    throttling, shared by every app instance) and audited.
+
+    A try that must wait (:mod:`nerveglide.domain.throttle`) raises
+    :class:`~nerveglide.errors.Throttled` before the password is even checked, and is
+    not counted as a failure: waiting tries never make the wait longer, and another
+    address (the owner's) is not held up by them."""
     email = email.strip().lower()
-    window = now - timedelta(minutes=settings.login_window_minutes)
     with SqlAlchemyUnitOfWork(session_factory) as uow:
-        throttled = uow.accounts.failures_since(
-            window, email=email
-        ) >= settings.login_max_failures_per_account or (
-            address is not None
-            and uow.accounts.failures_since(window, address=address)
-            >= settings.login_max_failures_per_address
+        wait = wait_before_login(
+            login_history(uow, settings, email, address, now), throttle_policy(settings), now
         )
         account = uow.accounts.by_email(email)
-        ok = (
-            not throttled
-            and verify_password(account.password_hash if account else None, password)
-            and account is not None
-            and account.disabled_at is None
-        )
-        uow.accounts.add(
-            LoginAttemptRow(email=email, address=address, attempted_at=now, succeeded=ok)
-        )
-        if (
-            ok
-            and account is not None
-            and account.password_hash
-            and needs_rehash(account.password_hash)
-        ):
-            account.password_hash = hash_password(password)
-        uow.commit()
+        ok = False
+        if wait <= 0:
+            ok = (
+                verify_password(account.password_hash if account else None, password)
+                and account is not None
+                and account.disabled_at is None
+            )
+            uow.accounts.add(
+                LoginAttemptRow(email=email, address=address, attempted_at=now, succeeded=ok)
+            )
+            if (
+                ok
+                and account is not None
+                and account.password_hash
+                and needs_rehash(account.password_hash)
+            ):
+                account.password_hash = hash_password(password)
+            uow.commit()
     actor = Actor(account.id if account else None, account.role if account else "patient")  # type: ignore[arg-type]
-    if throttled:
+    if wait > 0:
+        seconds = max(1, math.ceil(wait))
         audit.record(
             session_factory, actor, "login", "account", account.id if account else None,
-            outcome="throttled", address=address, detail={"email": email},
+            outcome="throttled", address=address,
+            detail={"email": email, "retry_after_s": seconds},
         )  # fmt: skip
-        raise Throttled()
+        raise Throttled(
+            "Too many failed logins from here: please wait "
+            f"{_wait_text(seconds)} and try again, or reset your password.",
+            retry_after_s=seconds,
+        )
     if not ok or account is None:
         audit.record(
             session_factory, actor if account else None, "login", "account",
@@ -298,6 +438,21 @@ def login(
     account = authenticate(
         session_factory, settings, email=email, password=password, address=address, now=now
     )
+    return start_session(
+        session_factory, account, address=address, now=now, previous_session=previous_session
+    )
+
+
+def start_session(
+    session_factory: SessionFactory,
+    account: AccountRow,
+    *,
+    address: str | None,
+    now: datetime,
+    previous_session: str | None = None,
+) -> tuple[str, LoggedIn]:
+    """A new login session for an account whose owner has just proved who they are (a
+    password, or a registration's emailed link): a new random id, the old one ended."""
     cookie = new_token()
     csrf = new_token()
     with SqlAlchemyUnitOfWork(session_factory) as uow:
@@ -458,7 +613,7 @@ def reset_password(
 
 def disable_account(
     session_factory: SessionFactory, actor: Actor, account_id: int, now: datetime
-) -> None:
+) -> AccountRow:
     """An admin disables an account: it can no longer log in, and its sessions end."""
     if actor.role not in ("admin", "system"):
         raise NotPermitted("Only an admin disables accounts.")
@@ -470,6 +625,7 @@ def disable_account(
         uow.accounts.end_sessions_of(account_id)
         uow.commit()
     audit.record(session_factory, actor, "disable", "account", account_id)
+    return account
 
 
 def delete_account(session_factory: SessionFactory, actor: Actor, account_id: int) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from nerveglide.domain.accounts import Actor
 from nerveglide.errors import NotPermitted
@@ -13,7 +15,7 @@ from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.db import SessionFactory
 from nerveglide.store.models.account import AccountRow, AuditEventRow
 
-__all__ = ["AUDIT_COLUMNS", "audit_csv", "audit_entries", "list_accounts"]
+__all__ = ["AUDIT_COLUMNS", "AuditQuery", "audit_csv", "audit_entries", "list_accounts"]
 
 AUDIT_COLUMNS = (
     "id",
@@ -41,12 +43,31 @@ def list_accounts(session_factory: SessionFactory, actor: Actor) -> list[Account
         return uow.accounts.all()
 
 
+@dataclass(frozen=True)
+class AuditQuery:
+    """Which audit entries to see: each value given narrows them (``until`` exclusive)."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    actor_id: int | None = None
+    patient_id: int | None = None
+    action: str | None = None
+    object_type: str | None = None
+    outcome: str | None = None
+
+
 def audit_entries(
-    session_factory: SessionFactory, actor: Actor, *, limit: int | None = 500
+    session_factory: SessionFactory,
+    actor: Actor,
+    *,
+    limit: int | None = 500,
+    query: AuditQuery | None = None,
 ) -> list[AuditEventRow]:
+    """The newest entries first, at most ``limit``."""
     _require_admin(session_factory, actor, "audit_log")
+    query = query or AuditQuery()
     with SqlAlchemyUnitOfWork(session_factory) as uow:
-        return uow.audit.entries(limit=limit)
+        return uow.audit.entries(limit=limit, **asdict(query))
 
 
 def audit_csv(session_factory: SessionFactory, actor: Actor) -> str:

@@ -48,12 +48,14 @@ __all__ = [
     "DashboardPage",
     "KneeTrend",
     "PatientLine",
+    "PatientOverview",
     "acknowledge_alert",
     "add_note",
     "clear_pause",
     "dashboard",
     "dashboard_page",
     "ensure_patient",
+    "notes",
     "patient_overview",
     "prescribe",
 ]
@@ -483,7 +485,7 @@ def patient_overview(
 
 def add_note(
     session_factory: SessionFactory, actor: Actor, patient_id: int, text: str, now: datetime
-) -> None:
+) -> ClinicianNoteRow:
     _require_clinician(actor)
     with patient_uow(session_factory, actor, patient_id, what="note", audit_read=False) as uow:
         text = text.strip()
@@ -491,8 +493,17 @@ def add_note(
             raise InvalidInput("note: write something first")
         if len(text) > 5000:
             raise InvalidInput("note: use at most 5000 characters")
-        uow.followup.add(ClinicianNoteRow(author_id=actor.account_id, written_at=now, text=text))
+        note = ClinicianNoteRow(author_id=actor.account_id, written_at=now, text=text)
+        uow.followup.add(note)
         uow.commit()
+    return note
+
+
+def notes(session_factory: SessionFactory, actor: Actor, patient_id: int) -> list[ClinicianNoteRow]:
+    """The notes about a patient, as the patient's page lists them."""
+    _require_clinician(actor)
+    with patient_uow(session_factory, actor, patient_id, what="note") as uow:
+        return uow.followup.notes()
 
 
 def ensure_patient(session_factory: SessionFactory, actor: Actor, patient_id: int) -> None:

@@ -45,6 +45,7 @@ from nerveglide.errors import (
 from nerveglide.motion.live import LiveCoach
 from nerveglide.motion.pose import N_LANDMARKS, Pose
 from nerveglide.motion.spec import GlideSpec
+from nerveglide.services import audit
 from nerveglide.services.programs import program_by_id
 from nerveglide.services.sessions import (
     RepRecord,
@@ -54,7 +55,7 @@ from nerveglide.services.sessions import (
     session_view,
 )
 from nerveglide.services.uow import AbstractUnitOfWork
-from nerveglide.store.db import database_errors
+from nerveglide.store.db import SessionFactory, database_errors
 from nerveglide.store.models.live import LiveCoachRow
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "LiveRun",
     "authorize_live",
     "pose_from_frame",
+    "record_refused",
     "start_live",
 ]
 
@@ -144,6 +146,22 @@ def authorize_live(
     if view.status != "in_progress":
         raise NotPermitted("This session has ended: start a new session to use the camera.")
     return LiveGrant(session=view, last_seq=live.last_seq, state=dict(live.state or {}))
+
+
+def record_refused(
+    session_factory: SessionFactory,
+    actor: Actor | None,
+    session_id: str | None,
+    reason: str,
+    *,
+    address: str | None,
+) -> None:
+    """A refused live connection goes to the audit log as a denied access: who (None when
+    nobody was logged in), which session it asked for, from where, and why."""
+    audit.record(
+        session_factory, actor, "connect", "live_coach", session_id, outcome="denied",
+        address=address, detail={"reason": reason},
+    )  # fmt: skip
 
 
 def pose_from_frame(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -43,13 +45,16 @@ from nerveglide.store import migrate
 from nerveglide.store.db import DriverError, as_database_error, make_engine, make_session_factory
 from nerveglide.web.auth import ANON_CSRF_COOKIE, authenticate
 from nerveglide.web.request_log import RETRY_AFTER_S, RequestLog
+from nerveglide.web.responses import API_ERRORS
 from nerveglide.web.routers import (
     account,
     admin,
+    admin_api,
     analysis,
     api,
     auth,
     clinician,
+    clinician_api,
     diary,
     health,
     live,
@@ -86,6 +91,19 @@ _STATUS: dict[type[NerveglideError], int] = {
 }
 
 
+def describe_validation_errors(errors: Sequence[Any], limit: int = 5) -> str:
+    """FastAPI's validation errors as one sentence naming each field: ``glides.0.reps:
+    Input should be a valid integer``."""
+    parts = []
+    for error in errors[:limit]:
+        location = [str(part) for part in error.get("loc", ())]
+        if location[:1] == ["body"]:
+            location = location[1:]
+        parts.append(f"{'.'.join(location) or 'body'}: {error.get('msg', 'not valid')}")
+    more = len(errors) - limit
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
 def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI:
     library = library if library is not None else default_library()
     url = settings.effective_database_url
@@ -117,6 +135,8 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        # The errors every API route may answer, documented on each operation.
+        responses=API_ERRORS,
         # Every route: who is asking (a login outside the public routes), and CSRF.
         dependencies=[Depends(authenticate)],
     )
@@ -156,7 +176,22 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     app.include_router(account.router)
     app.include_router(clinician.router)
     app.include_router(admin.router)
+    app.include_router(clinician_api.router)
+    app.include_router(admin_api.router)
     app.include_router(live.router)
+
+    def api_schema() -> dict[str, Any]:
+        # The OpenAPI schema describes the JSON API (/api/...): the pages and their forms
+        # are for browsers, and the matrix and page tests check them.
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            schema["paths"] = {
+                path: item for path, item in schema["paths"].items() if path.startswith("/api/")
+            }
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = api_schema  # type: ignore[method-assign]
 
     @app.middleware("http")
     async def alert_clinicians(
@@ -255,6 +290,10 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
     async def database_error(request: Request, exc: DriverError) -> Response:
         # A query failed outside a unit of work's commit (which raises DatabaseError).
         return await nerveglide_error(request, as_database_error(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        return render_error(request, 422, describe_validation_errors(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -58,6 +58,7 @@ PUBLIC_ROUTES: frozenset[str] = frozenset(
         "/readyz",
         "/login",
         "/register",
+        "/register/confirm",
         "/password-reset",
         "/password-reset/new",
         "/reminders/calendar/{name}",  # a calendar app: its private token is the grant

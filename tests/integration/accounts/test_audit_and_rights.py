@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 import zipfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -17,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine
-from tests.accounts import PASSWORD, add_account, form_token, log_in, register
+from tests.accounts import PASSWORD, add_account, form_token, log_in, register, upload_video
 from tests.integration.accounts.conftest import App
 from tests.integration.web.test_sessions_api import RAISE_000, screen
 
@@ -111,14 +113,29 @@ def test_my_data_download_and_account_deletion(app: App):
         screen(client)
         started = client.post("/api/sessions", json={"pain_before": {"back": 3, "leg": 5}})
         assert started.status_code == 201
+        session_id = started.json()["id"]
+        video = upload_video(client, session_id)
+        video_bytes = client.get(str(video["url"])).content
         zipped = client.get("/account/my-data.zip")
         assert zipped.status_code == 200
+        assert zipped.headers["content-type"] == "application/zip"
         archive = zipfile.ZipFile(io.BytesIO(zipped.content))
         names = set(archive.namelist())
-        assert {"account.json", "fhir-bundle.json", "csv/sessions.csv"} <= names
+        assert {"README.txt", "account.json", "fhir-bundle.json", "csv/sessions.csv"} <= names
         bundle = json.loads(archive.read("fhir-bundle.json"))
         assert bundle["resourceType"] == "Bundle"
-        assert started.json()["id"] in archive.read("csv/sessions.csv").decode()
+        assert session_id in archive.read("csv/sessions.csv").decode()
+        # The kept video, byte for byte, listed in videos.csv; the README names each part.
+        (in_zip,) = [n for n in names if n.startswith(f"videos/{session_id}/")]
+        assert archive.read(in_zip) == video_bytes
+        index = archive.read("videos.csv").decode().splitlines()
+        assert index[0] == "session_id,kept_at,content_type,size_bytes,file"
+        assert index[1].startswith(f"{session_id},")
+        assert index[1].endswith(f",{in_zip}")
+        readme = archive.read("README.txt").decode()
+        for part in ("account.json", "fhir-bundle.json", "csv/", "videos/", "videos.csv"):
+            assert part in readme, part
+        assert not list(Path(tempfile.gettempdir()).glob("nerveglide-data-*.zip"))
         wrong = client.post(
             "/account/delete", data={"password": "not my password"}, follow_redirects=False
         )

@@ -24,7 +24,7 @@ from starlette.routing import WebSocketRoute
 from nerveglide.store.db import make_engine
 from nerveglide.web.auth import PUBLIC_ROUTES
 from nerveglide.web.deps import get_patient_id, get_uow
-from tests.accounts import add_account, log_in
+from tests.accounts import add_account, add_alert, log_in, upload_video
 from tests.integration.accounts.conftest import App
 from tests.integration.web.test_sessions_api import RAISE_000, rep, screen
 
@@ -49,9 +49,9 @@ def classify(route: APIRoute) -> str:
         return "public"
     if _depends_on(route, {get_uow, get_patient_id}):
         return "own"
-    if route.path.startswith("/clinician"):
+    if route.path.startswith(("/clinician", "/api/clinician/")):
         return "clinician"
-    if route.path.startswith("/admin"):
+    if route.path.startswith(("/admin", "/api/admin/")):
         return "admin"
     if route.path in ANY_ROLE:
         return "any"
@@ -152,24 +152,12 @@ def world(app: App) -> Iterator[dict[str, Any]]:
         }
         assert own.put(f"/api/diary/{today}", json=entry).is_success
         assert own.post("/reminders/feeds").status_code == 201
-        recording = own.post(
-            f"/api/sessions/{session['id']}/recordings",
-            content=b"\x1a\x45\xdf\xa3" + b"\x00" * 64,
-            headers={"Content-Type": "video/webm"},
-        )
-        assert recording.status_code == 201, recording.text
+        recording = upload_video(own, session["id"])
         engine = make_engine(url)
         with engine.begin() as connection:
             feed = connection.execute(text("SELECT id FROM calendar_feed")).scalar_one()
-            connection.execute(
-                text(
-                    "INSERT INTO alert (patient_id, raised_at, kind, tier, message) "
-                    "VALUES (:p, :t, 'safety', 'see_doctor', 'test alert')"
-                ),
-                {"p": owner, "t": datetime.now(UTC)},
-            )
-            alert = connection.execute(text("SELECT id FROM alert")).scalar_one()
         engine.dispose()
+        alert = add_alert(url, owner)
         params = {
             "session_id": session["id"],
             "entry_date": today,
@@ -181,7 +169,7 @@ def world(app: App) -> Iterator[dict[str, Any]]:
             "account_id": str(victim),
             "feed_id": str(feed),
             "exercise_id": "seated-leg-raise",
-            "recording_id": str(recording.json()["id"]),
+            "recording_id": str(recording["id"]),
         }
         yield {"clients": clients, "params": params, "session_id": session["id"]}
 
@@ -194,6 +182,12 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "occurred_at": (datetime.now(UTC) - timedelta(seconds=1)).isoformat(),
     },
     ("POST", "/api/sessions/{session_id}/finish"): {"status": "ended_early"},
+    ("POST", "/api/clinician/patients/{patient_id}/notes"): {"text": "Seen today."},
+    ("PUT", "/api/clinician/patients/{patient_id}/program"): {
+        "affected_leg": "left",
+        "glides": [RAISE_000],
+    },
+    ("POST", "/api/admin/clinicians"): {"email": "new.clinician@example.org"},
 }
 
 

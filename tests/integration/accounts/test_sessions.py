@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from nerveglide.domain.accounts import Actor
-from nerveglide.errors import InvalidInput, NotAuthenticated, NotPermitted, Throttled
+from nerveglide.errors import InvalidInput, NotPermitted
 from nerveglide.security.passwords import check_password_policy, common_passwords
 from nerveglide.services import accounts
 from nerveglide.store.db import SessionFactory, make_engine
@@ -126,55 +126,6 @@ def test_a_foreign_origin_is_still_refused(app: App):
         log_in(client, "p@example.org")
         response = client.post("/logout", headers={"Origin": "https://evil.example"})
         assert response.status_code == 403
-
-
-def test_logins_are_throttled_per_account_and_per_address(
-    app: App, session_factory: SessionFactory
-):
-    add_account(app.url, "p@example.org")
-    add_account(app.url, "q@example.org")
-    limit = app.settings.login_max_failures_per_account
-    with app.client() as client:
-        client.get("/login")
-        csrf = client.cookies["nerveglide_csrf"]
-        for _ in range(limit):
-            bad = client.post(
-                "/login",
-                data={"email": "p@example.org", "password": "wrong password!", "csrf_token": csrf},
-            )
-            assert bad.status_code == 401
-        right = client.post(
-            "/login", data={"email": "p@example.org", "password": PASSWORD, "csrf_token": csrf}
-        )
-        assert right.status_code == 429
-        assert "Too many failed logins" in right.text
-        # Another account from the same address is not locked out by these five...
-        other = client.post(
-            "/login",
-            data={"email": "q@example.org", "password": PASSWORD, "csrf_token": csrf},
-            follow_redirects=False,
-        )
-        assert other.status_code == 303
-    # ... until the address itself passes its own limit (stored in the database).
-    factory = session_factory
-    now = datetime.now(UTC)
-    for n in range(app.settings.login_max_failures_per_address):
-        with pytest.raises(NotAuthenticated):
-            accounts.authenticate(
-                factory, app.settings, email=f"nobody{n}@example.org", password="x" * 8,
-                address="203.0.113.9", now=now,
-            )  # fmt: skip
-    with pytest.raises(Throttled):
-        accounts.authenticate(
-            factory, app.settings, email="q@example.org", password=PASSWORD,
-            address="203.0.113.9", now=now,
-        )  # fmt: skip
-    # After the window, the account logs in again.
-    later = now + timedelta(minutes=app.settings.login_window_minutes + 1)
-    assert accounts.authenticate(
-        factory, app.settings, email="p@example.org", password=PASSWORD, address="198.51.100.1",
-        now=later,
-    ).email == "p@example.org"  # fmt: skip
 
 
 def test_reset_tokens_work_once_and_expire(app: App, session_factory: SessionFactory):

@@ -45,7 +45,7 @@ def patients(healthy: Cluster) -> Iterator[Callable[[], Api]]:
     made: list[Api] = []
 
     def make() -> Api:
-        made.append(Api.register(healthy.url))
+        made.append(Api.register(healthy.url, healthy.database_url))
         return made[-1]
 
     yield make
@@ -74,9 +74,9 @@ class Api:
     _connection: http.client.HTTPConnection | None = None
 
     @classmethod
-    def register(cls, base: str) -> Api:
+    def register(cls, base: str, database_url: str) -> Api:
         email = f"p-{secrets.token_hex(4)}@example.org"
-        login = register_patient(base, email=email)
+        login = register_patient(base, database_url, email=email)
         return cls(base, f"{login.cookie_name}={login.cookie}", login.csrf, email)
 
     def request(self, method: str, path: str, body: Any = None, **headers: str) -> Answer:

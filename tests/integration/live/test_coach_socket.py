@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
@@ -19,6 +20,7 @@ from nerveglide.content.loader import default_library
 from nerveglide.motion.analysis import Landmarks, analyse
 from nerveglide.motion.live import LiveCoach, RepEvent, replay, stream
 from nerveglide.motion.spec import GlideSpec
+from nerveglide.store.db import make_engine
 from nerveglide.web.live_messages import MAX_FRAMES_PER_S, MAX_MESSAGE_BYTES
 from tests.accounts import add_account, log_in
 from tests.integration.live.conftest import frame_message, labels
@@ -284,3 +286,44 @@ def test_only_the_logged_in_patient_whose_session_it_is_may_connect(
         hello(ws, session_id, token)
     assert app_client.post("/logout", follow_redirects=False).status_code == 303
     assert refusal(app_client, base)[0] == 4401
+
+    # Each refusal is in the audit log as a denied access: who, which session, why.
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        denied = connection.execute(
+            text(
+                "SELECT actor_role, object_id FROM audit_event WHERE action = 'connect' "
+                "AND object_type = 'live_coach' AND outcome = 'denied' ORDER BY id"
+            )
+        ).all()
+    engine.dispose()
+    assert [tuple(row) for row in denied] == [
+        (None, session_id),  # nobody logged in
+        ("patient", session_id),  # another patient
+        ("clinician", session_id),
+        (None, session_id),  # logged out
+    ]
+
+
+def test_a_wrong_key_and_a_foreign_page_are_audited_as_denied(
+    app_client: TestClient, session_id: str, token: str, database_url: str
+):
+    base = {"v": 1, "type": "hello", "session": session_id, "token": "a-guess"}
+    assert refusal(app_client, base)[0] == 4403
+    with (
+        pytest.raises(WebSocketDisconnect),
+        app_client.websocket_connect("/ws/coach", headers={"origin": "https://evil.test"}),
+    ):
+        pass
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        denied = connection.execute(
+            text(
+                "SELECT actor_role, object_id, detail FROM audit_event WHERE "
+                "object_type = 'live_coach' AND outcome = 'denied' ORDER BY id"
+            )
+        ).all()
+    engine.dispose()
+    assert [(row[0], row[1]) for row in denied] == [("patient", session_id), ("patient", None)]
+    assert "not valid" in str(denied[0][2])
+    assert "another site" in str(denied[1][2])

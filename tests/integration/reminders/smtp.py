@@ -56,8 +56,8 @@ class Inbox:
 
 
 @contextmanager
-def smtp_server() -> Iterator[Inbox]:
-    inbox = Inbox("127.0.0.1", free_port())
+def smtp_server(kind: type[Inbox] = Inbox) -> Iterator[Inbox]:
+    inbox = kind("127.0.0.1", free_port())
     controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
     controller.start()
     try:

@@ -89,10 +89,13 @@ class LoginAttemptRow(Base):
 
 
 class AccountTokenRow(Base):
-    """A single-use, expiring token: an invitation to register or a password reset."""
+    """A single-use, expiring token: an invitation to register, a password reset, or a
+    self-registration waiting for its emailed link."""
 
     __tablename__ = "account_token"
-    __table_args__ = (CheckConstraint("purpose IN ('invite', 'reset')", name="purpose"),)
+    __table_args__ = (
+        CheckConstraint("purpose IN ('invite', 'reset', 'register')", name="purpose"),
+    )
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     purpose: Mapped[str] = mapped_column(String(10))
@@ -104,6 +107,9 @@ class AccountTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: register: the name and the Argon2id hash of the password chosen on the form.
+    display_name: Mapped[str | None] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
 
 
 class AuditEventRow(Base):

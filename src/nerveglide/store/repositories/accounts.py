@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from nerveglide.store.models.account import (
@@ -15,6 +15,12 @@ from nerveglide.store.models.account import (
 )
 
 __all__ = ["AccountRepository"]
+
+
+def _same_address(address: str | None) -> ColumnElement[bool]:
+    if address is None:
+        return LoginAttemptRow.address.is_(None)
+    return LoginAttemptRow.address == address
 
 
 class AccountRepository:
@@ -92,6 +98,57 @@ class AccountRepository:
         if address is not None:
             statement = statement.where(LoginAttemptRow.address == address)
         return int(self.session.scalar(statement) or 0)
+
+    def last_success(self, email: str, address: str | None) -> datetime | None:
+        """When this account last logged in from this address (None: never)."""
+        statement = select(func.max(LoginAttemptRow.attempted_at)).where(
+            LoginAttemptRow.email == email,
+            _same_address(address),
+            LoginAttemptRow.succeeded.is_(True),
+        )
+        return self.session.scalar(statement)
+
+    def pair_failures(
+        self, email: str, address: str | None, since: datetime
+    ) -> tuple[int, datetime | None]:
+        """Failed logins of this account from this address after ``since``: how many, and
+        the newest."""
+        statement = select(func.count(), func.max(LoginAttemptRow.attempted_at)).where(
+            LoginAttemptRow.email == email,
+            _same_address(address),
+            LoginAttemptRow.succeeded.is_(False),
+            LoginAttemptRow.attempted_at > since,
+        )
+        count, newest = self.session.execute(statement).one()
+        return int(count or 0), newest
+
+    def unfamiliar_failures(self, email: str, since: datetime) -> tuple[int, datetime | None]:
+        """Failed logins of this account since ``since`` from addresses that never logged
+        in to it: how many, and the oldest."""
+        familiar = select(LoginAttemptRow.address).where(
+            LoginAttemptRow.email == email,
+            LoginAttemptRow.succeeded.is_(True),
+            LoginAttemptRow.address.is_not(None),
+        )
+        statement = select(func.count(), func.min(LoginAttemptRow.attempted_at)).where(
+            LoginAttemptRow.email == email,
+            LoginAttemptRow.succeeded.is_(False),
+            LoginAttemptRow.attempted_at >= since,
+            or_(LoginAttemptRow.address.is_(None), LoginAttemptRow.address.not_in(familiar)),
+        )
+        count, oldest = self.session.execute(statement).one()
+        return int(count or 0), oldest
+
+    def address_failures(self, address: str | None, since: datetime) -> tuple[int, datetime | None]:
+        """Failed logins from this address on any account since ``since``: how many, and
+        the oldest."""
+        statement = select(func.count(), func.min(LoginAttemptRow.attempted_at)).where(
+            _same_address(address),
+            LoginAttemptRow.succeeded.is_(False),
+            LoginAttemptRow.attempted_at >= since,
+        )
+        count, oldest = self.session.execute(statement).one()
+        return int(count or 0), oldest
 
     def forget_attempts_before(self, before: datetime) -> None:
         self.session.execute(delete(LoginAttemptRow).where(LoginAttemptRow.attempted_at < before))

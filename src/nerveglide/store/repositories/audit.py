@@ -29,13 +29,26 @@ class AuditRepository:
         self,
         *,
         since: datetime | None = None,
+        until: datetime | None = None,
         patient_id: int | None = None,
         actor_id: int | None = None,
+        action: str | None = None,
+        object_type: str | None = None,
+        outcome: str | None = None,
         limit: int | None = None,
     ) -> list[AuditEventRow]:
+        """Newest first; each given value narrows the entries (``until`` is exclusive)."""
         statement = select(AuditEventRow).order_by(AuditEventRow.id.desc())
         if since is not None:
             statement = statement.where(AuditEventRow.at >= since)
+        if until is not None:
+            statement = statement.where(AuditEventRow.at < until)
+        if action is not None:
+            statement = statement.where(AuditEventRow.action == action)
+        if object_type is not None:
+            statement = statement.where(AuditEventRow.object_type == object_type)
+        if outcome is not None:
+            statement = statement.where(AuditEventRow.outcome == outcome)
         if patient_id is not None:
             statement = statement.where(AuditEventRow.patient_id == patient_id)
         if actor_id is not None:

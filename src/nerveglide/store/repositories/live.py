@@ -43,6 +43,11 @@ class LiveRepository:
         )
         return list(self.session.scalars(statement))
 
+    def all_recordings(self) -> list[SessionRecordingRow]:
+        """Every kept video (of the unit of work's patient), oldest first."""
+        statement = select(SessionRecordingRow).order_by(SessionRecordingRow.id)
+        return list(self.session.scalars(statement))
+
     def recording(self, session_id: str, recording_id: int) -> SessionRecordingRow | None:
         statement = select(SessionRecordingRow).where(
             SessionRecordingRow.session_id == session_id,

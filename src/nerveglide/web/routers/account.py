@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.background import BackgroundTask
 
 from nerveglide.errors import NotAuthenticated
 from nerveglide.services import accounts, audit
 from nerveglide.services.access import own_patient_id
 from nerveglide.services.analysis import patient_data_dir
-from nerveglide.services.rights import export_everything
+from nerveglide.services.recordings import recordings_dir
+from nerveglide.services.rights import write_everything
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.web.auth import ActorDep, session_cookie_name
 from nerveglide.web.deps import LibraryDep, PatientIdDep, RulesDep, SettingsDep, UoWDep
@@ -48,18 +52,28 @@ def my_data(
     now = datetime.now(UTC)
     account = uow.accounts.get(own_patient_id(actor))
     assert account is not None
-    content = export_everything(
-        uow, account, timezone=settings.timezone, now=now, today=settings.today(now),
-        library=library, rules=rules,
-    )  # fmt: skip
+    # Written to a temporary file (kept videos can be large), sent, then deleted.
+    with tempfile.NamedTemporaryFile(
+        prefix="nerveglide-my-data-", suffix=".zip", delete=False
+    ) as out:
+        try:
+            write_everything(
+                uow, account, out, recordings=recordings_dir(settings.data_dir, account.id),
+                timezone=settings.timezone, now=now, today=settings.today(now),
+                library=library, rules=rules,
+            )  # fmt: skip
+        except BaseException:
+            Path(out.name).unlink(missing_ok=True)
+            raise
     audit.record(
         request.app.state.session_factory, actor, "export", "patient", account.id,
         patient_id=account.id,
     )  # fmt: skip
-    return Response(
-        content,
+    return FileResponse(
+        out.name,
         media_type="application/zip",
-        headers={"Content-Disposition": 'attachment; filename="nerveglide-my-data.zip"'},
+        filename="nerveglide-my-data.zip",
+        background=BackgroundTask(Path(out.name).unlink, missing_ok=True),
     )
 
 

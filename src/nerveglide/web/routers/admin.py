@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from nerveglide.errors import InvalidInput
-from nerveglide.services import accounts, admin
-from nerveglide.services.mail import send_mail
+from nerveglide.services import account_mail, accounts, admin
 from nerveglide.web.auth import ActorDep, require_admin
 from nerveglide.web.deps import LibraryDep, SettingsDep
+from nerveglide.web.schemas import RowId
 from nerveglide.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(require_admin)])
@@ -53,20 +53,12 @@ def create_clinician(
             {"library": library, "page": "admin", "accounts": rows, "error": exc.message},
             status_code=422,
         )
-    link = f"{settings.base_url}/password-reset/new?token={token}"
-    send_mail(
-        settings,
-        row.email,
-        "Your nerveglide clinician account",
-        f"An administrator made you a clinician account on nerveglide.\n\n"
-        f"Choose your password here within {settings.invite_valid_hours} hours (the link "
-        f"works once):\n{link}\n",
-    )
+    account_mail.clinician_welcome(settings, row.email, token)
     return RedirectResponse(f"/admin?created={row.email}", status_code=303)
 
 
 @router.post("/admin/accounts/{account_id}/disable")
-def disable(request: Request, account_id: int, actor: ActorDep) -> RedirectResponse:
+def disable(request: Request, account_id: RowId, actor: ActorDep) -> RedirectResponse:
     accounts.disable_account(
         request.app.state.session_factory, actor, account_id, datetime.now(UTC)
     )

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from nerveglide.config import Settings
 from nerveglide.errors import InvalidInput, NotAuthenticated, Throttled
-from nerveglide.services import accounts
-from nerveglide.services.mail import send_mail
+from nerveglide.services import account_mail, accounts
 from nerveglide.web.auth import (
     ANON_CSRF_COOKIE,
     ActorDep,
@@ -21,6 +20,7 @@ from nerveglide.web.auth import (
     set_session_cookie,
 )
 from nerveglide.web.deps import LibraryDep, SettingsDep
+from nerveglide.web.responses import MeOut
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -69,14 +69,15 @@ def login_submit(
         )
     except NotAuthenticated as exc:
         status = 429 if isinstance(exc, Throttled) else 401
-        return _page(
+        page = _page(
             request, library, "login.html", status=status, next=next, email=email,
             error=exc.message,
         )  # fmt: skip
+        if isinstance(exc, Throttled):
+            page.headers["Retry-After"] = str(exc.retry_after_s)
+        return page
     response = RedirectResponse(_safe_next(next, logged_in.role), status_code=303)
-    set_session_cookie(response, settings, cookie)
-    response.delete_cookie(ANON_CSRF_COOKIE, path="/")
-    return response
+    return _logged_in(response, settings, cookie)
 
 
 @router.post("/logout")
@@ -99,6 +100,7 @@ def register_submit(
     request: Request,
     library: LibraryDep,
     settings: SettingsDep,
+    background: BackgroundTasks,
     email: Annotated[str, Form(max_length=254)],
     password: Annotated[str, Form(max_length=1024)],
     display_name: Annotated[str, Form(max_length=200)] = "",
@@ -106,34 +108,71 @@ def register_submit(
 ) -> Response:
     factory = request.app.state.session_factory
     now = datetime.now(UTC)
+    address = client_address(request)
     try:
+        if not invite:
+            # The same page whether or not the address has an account; the email says
+            # which (a link to confirm, or "you already have an account"), sent after
+            # the answer so its time tells nothing either.
+            token = accounts.request_registration(
+                factory, settings, email=email, password=password, display_name=display_name,
+                now=now, address=address,
+            )  # fmt: skip
+            to = accounts.normalize_email(email)
+            if token is None:
+                background.add_task(account_mail.already_registered, settings, to)
+            else:
+                background.add_task(account_mail.confirm_registration, settings, to, token)
+            return _page(
+                request, library, "register.html", invite="", values={}, sent=to,
+                valid_hours=settings.register_valid_hours,
+            )  # fmt: skip
         accounts.register_patient(
-            factory,
-            email=email,
-            password=password,
-            display_name=display_name,
-            now=now,
-            invite_token=invite or None,
-            address=client_address(request),
-        )
-        cookie, _ = accounts.login(
-            factory, settings, email=email, password=password,
-            address=client_address(request), now=now,
+            factory, email=email, password=password, display_name=display_name, now=now,
+            invite_token=invite, address=address,
         )  # fmt: skip
+        cookie, _ = accounts.login(
+            factory, settings, email=email, password=password, address=address, now=now
+        )
     except InvalidInput as exc:
         values = {"email": email, "display_name": display_name}
         return _page(
             request, library, "register.html", status=422, invite=invite, values=values,
             error=exc.message,
         )  # fmt: skip
-    response = RedirectResponse("/program", status_code=303)
+    return _logged_in(RedirectResponse("/program", status_code=303), settings, cookie)
+
+
+def _logged_in(response: Response, settings: Settings, cookie: str) -> Response:
     set_session_cookie(response, settings, cookie)
     response.delete_cookie(ANON_CSRF_COOKIE, path="/")
     return response
 
 
-def _reset_link(settings: Settings, token: str) -> str:
-    return f"{settings.base_url}/password-reset/new?token={token}"
+@router.get("/register/confirm", response_class=HTMLResponse)
+def register_confirm_form(request: Request, library: LibraryDep, token: str = "") -> HTMLResponse:
+    # A button, not the link itself: a mail scanner that opens links must not use it up.
+    return _page(request, library, "register_confirm.html", token=token)
+
+
+@router.post("/register/confirm", response_class=HTMLResponse, response_model=None)
+def register_confirm(
+    request: Request,
+    library: LibraryDep,
+    settings: SettingsDep,
+    token: Annotated[str, Form(max_length=200)],
+) -> Response:
+    factory = request.app.state.session_factory
+    now = datetime.now(UTC)
+    address = client_address(request)
+    try:
+        row = accounts.confirm_registration(factory, token=token, now=now, address=address)
+    except InvalidInput as exc:
+        return _page(
+            request, library, "register_confirm.html", status=422, token="", error=exc.message
+        )
+    cookie, _ = accounts.start_session(factory, row, address=address, now=now)
+    return _logged_in(RedirectResponse("/program", status_code=303), settings, cookie)
 
 
 @router.get("/password-reset", response_class=HTMLResponse)
@@ -146,6 +185,7 @@ def reset_request_submit(
     request: Request,
     library: LibraryDep,
     settings: SettingsDep,
+    background: BackgroundTasks,
     email: Annotated[str, Form(max_length=254)],
 ) -> HTMLResponse:
     token = accounts.request_password_reset(
@@ -155,16 +195,8 @@ def reset_request_submit(
         now=datetime.now(UTC),
         address=client_address(request),
     )
-    if token is not None:
-        send_mail(
-            settings,
-            email.strip().lower(),
-            "Reset your nerveglide password",
-            "Someone (we hope you) asked to reset your nerveglide password.\n\n"
-            f"Open this link within {settings.reset_valid_minutes} minutes to choose a new "
-            f"one; it works once:\n{_reset_link(settings, token)}\n\n"
-            "If you did not ask, ignore this message: your password stays as it is.\n",
-        )
+    if token is not None:  # sent after the answer: its time tells nothing either
+        background.add_task(account_mail.password_reset, settings, email.strip().lower(), token)
     # The same answer whether or not there is an account: nobody learns who has one.
     return _page(request, library, "reset_request.html", sent=True)
 
@@ -194,7 +226,7 @@ def reset_submit(
     return RedirectResponse("/login?reset=1", status_code=303)
 
 
-@router.get("/api/me")
+@router.get("/api/me", response_model=MeOut)
 def api_me(request: Request, actor: ActorDep) -> dict[str, Any]:
     """Who is logged in, and the CSRF token API writes carry in ``X-CSRF-Token``."""
     login = current_login(request)

@@ -17,15 +17,16 @@ from markupsafe import Markup
 from nerveglide.domain.program import SETTING, SETTING_BOUNDS, SETTING_DEFAULTS
 from nerveglide.errors import InvalidInput
 from nerveglide.reports.plots import plot_svg, plots
-from nerveglide.services import accounts, clinician
+from nerveglide.services import account_mail, accounts, clinician
 from nerveglide.services.access import patient_uow
-from nerveglide.services.mail import send_mail
 from nerveglide.services.programs import build_program, current_program
 from nerveglide.services.reports import export
 from nerveglide.web.auth import ActorDep, require_clinician
 from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep
+from nerveglide.web.routers.clinician_api import dashboard_listing, overview_of
 from nerveglide.web.routers.program import _field_path, _form_values, parse_program_form
 from nerveglide.web.routers.reports import DOWNLOADS, _period
+from nerveglide.web.schemas import RowId
 from nerveglide.web.templating import templates
 
 router = APIRouter(dependencies=[Depends(require_clinician)])
@@ -60,13 +61,7 @@ def _render_dashboard(
     number: int = 1,
     query: str = "",
 ) -> HTMLResponse:
-    now = datetime.now(UTC)
-    listing = clinician.dashboard_page(
-        request.app.state.session_factory, actor, rules=rules, library=library,
-        questionnaires=request.app.state.questionnaires,
-        timezone=settings.timezone, today=settings.today(now), now=now,
-        page=number, query=query,
-    )  # fmt: skip
+    listing = dashboard_listing(request, actor, library, rules, settings, page=number, query=query)
     return templates.TemplateResponse(
         request,
         "clinician.html",
@@ -92,15 +87,8 @@ async def invite(
             _context(request, library, lines=[], error=exc.message),
             status_code=422,
         )
-    link = f"{settings.base_url}/register?invite={token}"
-    send_mail(
-        settings,
-        email.strip().lower(),
-        "Your physical therapist invited you to nerveglide",
-        "Your physical therapist uses nerveglide to prescribe and follow your nerve-gliding "
-        f"exercises. Create your account here within {settings.invite_valid_hours} hours "
-        f"(the link works once):\n{link}\n",
-    )
+    account_mail.invitation(settings, email.strip().lower(), token)
+    link = account_mail.invitation_link(settings, token)
     # The page shows the link too, for an installation without a mail server: the
     # clinician can hand it over themselves.
     return _render_dashboard(
@@ -111,18 +99,13 @@ async def invite(
 @router.get("/clinician/patients/{patient_id}", response_class=HTMLResponse)
 def patient_page(
     request: Request,
-    patient_id: int,
+    patient_id: RowId,
     library: LibraryDep,
     rules: RulesDep,
     settings: SettingsDep,
     actor: ActorDep,
 ) -> HTMLResponse:
-    now = datetime.now(UTC)
-    overview = clinician.patient_overview(
-        request.app.state.session_factory, actor, patient_id, rules=rules, library=library,
-        questionnaires=request.app.state.questionnaires,
-        timezone=settings.timezone, today=settings.today(now), now=now,
-    )  # fmt: skip
+    overview = overview_of(request, actor, patient_id, library, rules, settings)
     report = overview.report
     shown = []
     for plot in plots(report):  # the same figures as the patient's Progress page
@@ -145,7 +128,7 @@ def patient_page(
 @router.get("/clinician/patients/{patient_id}/progress/{name}")
 def patient_download(
     request: Request,
-    patient_id: int,
+    patient_id: RowId,
     name: str,
     library: LibraryDep,
     rules: RulesDep,
@@ -172,7 +155,7 @@ def patient_download(
 
 @router.get("/clinician/patients/{patient_id}/program", response_class=HTMLResponse)
 def prescribe_page(
-    request: Request, patient_id: int, library: LibraryDep, actor: ActorDep
+    request: Request, patient_id: RowId, library: LibraryDep, actor: ActorDep
 ) -> HTMLResponse:
     with patient_uow(request.app.state.session_factory, actor, patient_id, what="program") as uow:
         stored = current_program(uow)
@@ -184,7 +167,7 @@ def prescribe_page(
 def _prescribe_form(
     request: Request,
     library: Any,
-    patient_id: int,
+    patient_id: RowId,
     values: dict[str, Any],
     *,
     error: str | None = None,
@@ -211,7 +194,7 @@ def _prescribe_form(
 
 @router.post("/clinician/patients/{patient_id}/program", response_class=HTMLResponse)
 async def prescribe_submit(
-    request: Request, patient_id: int, library: LibraryDep, actor: ActorDep
+    request: Request, patient_id: RowId, library: LibraryDep, actor: ActorDep
 ) -> Response:
     clinician.ensure_patient(request.app.state.session_factory, actor, patient_id)
     form = {k: str(v) for k, v in (await request.form()).items()}
@@ -234,7 +217,7 @@ async def prescribe_submit(
 
 
 @router.post("/clinician/patients/{patient_id}/notes")
-async def add_note(request: Request, patient_id: int, actor: ActorDep) -> RedirectResponse:
+async def add_note(request: Request, patient_id: RowId, actor: ActorDep) -> RedirectResponse:
     text = str((await request.form()).get("text", ""))
     clinician.add_note(
         request.app.state.session_factory, actor, patient_id, text, datetime.now(UTC)
@@ -244,7 +227,7 @@ async def add_note(request: Request, patient_id: int, actor: ActorDep) -> Redire
 
 @router.post("/clinician/patients/{patient_id}/clear-pause")
 async def clear_pause(
-    request: Request, patient_id: int, rules: RulesDep, actor: ActorDep
+    request: Request, patient_id: RowId, rules: RulesDep, actor: ActorDep
 ) -> RedirectResponse:
     note = str((await request.form()).get("note", "")) or None
     clinician.clear_pause(
@@ -255,7 +238,7 @@ async def clear_pause(
 
 @router.post("/clinician/patients/{patient_id}/alerts/{alert_id}/acknowledge")
 def acknowledge(
-    request: Request, patient_id: int, alert_id: int, actor: ActorDep
+    request: Request, patient_id: RowId, alert_id: RowId, actor: ActorDep
 ) -> RedirectResponse:
     clinician.acknowledge_alert(
         request.app.state.session_factory, actor, patient_id, alert_id, datetime.now(UTC)

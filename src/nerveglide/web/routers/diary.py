@@ -7,13 +7,15 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from nerveglide.domain.diary import LEG_AREAS, LEVELS, DiaryEntry, furthest
 from nerveglide.domain.events import EventError
 from nerveglide.errors import InvalidInput
 from nerveglide.services.diary import diary_between, diary_revisions, save_diary_entry
 from nerveglide.web.deps import LibraryDep, SettingsDep, UoWDep
+from nerveglide.web.responses import DiaryEntryOut, DiaryRevisionOut
+from nerveglide.web.schemas import ApiBody, IsoDate
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -22,8 +24,7 @@ LevelIn = Literal["none", "mild", "moderate", "severe"]
 AreaIn = Literal["buttock", "thigh", "calf", "foot"]
 
 
-class DiaryIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DiaryIn(ApiBody):
     back_pain: int = Field(ge=0, le=10)
     leg_pain: int = Field(ge=0, le=10)
     numbness: LevelIn
@@ -131,9 +132,12 @@ def _int(raw: object, name: str) -> int:
     return int(text)
 
 
-@router.get("/api/diary")
+@router.get("/api/diary", response_model=list[DiaryEntryOut])
 def api_diary(
-    uow: UoWDep, settings: SettingsDep, start: date | None = None, end: date | None = None
+    uow: UoWDep,
+    settings: SettingsDep,
+    start: IsoDate | None = None,
+    end: IsoDate | None = None,
 ) -> list[dict[str, Any]]:
     today = settings.today(datetime.now(UTC))
     end = end or today
@@ -143,9 +147,9 @@ def api_diary(
     return [entry_json(e) for e in diary_between(uow, start, end)]
 
 
-@router.put("/api/diary/{entry_date}")
+@router.put("/api/diary/{entry_date}", response_model=DiaryEntryOut)
 def api_put_diary(
-    entry_date: date, body: DiaryIn, uow: UoWDep, settings: SettingsDep
+    entry_date: IsoDate, body: DiaryIn, uow: UoWDep, settings: SettingsDep
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     values = body.model_dump()
@@ -155,8 +159,8 @@ def api_put_diary(
     return entry_json(entry)
 
 
-@router.get("/api/diary/{entry_date}/history")
-def api_diary_history(entry_date: date, uow: UoWDep) -> list[dict[str, Any]]:
+@router.get("/api/diary/{entry_date}/history", response_model=list[DiaryRevisionOut])
+def api_diary_history(entry_date: IsoDate, uow: UoWDep) -> list[dict[str, Any]]:
     return [
         {"saved_at": at.isoformat(), **entry_json(e)} for at, e in diary_revisions(uow, entry_date)
     ]

@@ -25,7 +25,10 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from nerveglide.domain.accounts import Actor
 from nerveglide.errors import InvalidInput, NotAuthenticated, NotFound, NotPermitted
 from nerveglide.services.access import patient_uow
-from nerveglide.services.live import PROTOCOL_VERSION, LiveRun, start_live
+from nerveglide.services.live import PROTOCOL_VERSION, LiveRun, record_refused, start_live
+from nerveglide.services.recordings import (
+    CONTENT_TYPES as RECORDING_TYPES,
+)
 from nerveglide.services.recordings import (
     delete_recording,
     list_recordings,
@@ -35,7 +38,7 @@ from nerveglide.services.recordings import (
 )
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.db import SessionFactory
-from nerveglide.web.auth import connection_actor
+from nerveglide.web.auth import client_address, connection_actor
 from nerveglide.web.deps import LibraryDep, PatientIdDep, RulesDep, SettingsDep, UoWDep
 from nerveglide.web.live_messages import (
     MAX_FRAMES_PER_S,
@@ -46,7 +49,9 @@ from nerveglide.web.live_messages import (
     StepIn,
     parse_message,
 )
+from nerveglide.web.responses import ErrorOut, LiveStartOut, RecordingOut
 from nerveglide.web.routers.sessions import player_response, start_page
+from nerveglide.web.schemas import RowId
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -92,7 +97,7 @@ def coach_page(
     return response
 
 
-@router.post("/api/sessions/{session_id}/live")
+@router.post("/api/sessions/{session_id}/live", response_model=LiveStartOut)
 def api_start_live(session_id: str, uow: UoWDep) -> dict[str, Any]:
     """Start the session's live coach: the secret the page's WebSocket says hello with."""
     token = start_live(uow, session_id, datetime.now(UTC))
@@ -186,20 +191,24 @@ def _close_code(exc: NotAuthenticated | NotFound | NotPermitted) -> int:
 
 @router.websocket("/ws/coach")
 async def coach_socket(websocket: WebSocket) -> None:
-    if not _same_origin(websocket):
-        await websocket.close(code=CLOSE_REFUSED)
-        return
     app = websocket.app
+    factory = app.state.session_factory
+    address = client_address(websocket)
     # Who is connecting: the login session of the handshake's cookie (checked in
     # authorize_live, with the session id, once the hello says which session).
     actor = await run_in_threadpool(connection_actor, websocket)
+    if not _same_origin(websocket):
+        await run_in_threadpool(
+            record_refused, factory, actor, None, "a page on another site", address=address
+        )
+        await websocket.close(code=CLOSE_REFUSED)
+        return
     await websocket.accept()
     run: LiveRun | None = None
     try:
         hello = await _hello(websocket)
         if hello is None:
             return
-        factory = app.state.session_factory
         run = LiveRun(lambda: _units(factory, actor), app.state.library, hello.session, actor)
         try:
             events = await run_in_threadpool(run.open, hello.token, hello.last_seq)
@@ -207,6 +216,9 @@ async def coach_socket(websocket: WebSocket) -> None:
                 events += await run_in_threadpool(run.coach, hello.exercise_id, hello.leg)
         except (NotAuthenticated, NotFound, NotPermitted) as exc:
             run = None
+            await run_in_threadpool(
+                record_refused, factory, actor, hello.session, exc.message, address=address
+            )
             await _send(websocket, [_error("refused", exc.message)])
             await websocket.close(code=_close_code(exc), reason=exc.message[:120])
             return
@@ -319,7 +331,12 @@ async def _serve(websocket: WebSocket, run: LiveRun) -> None:
 # --- kept videos -------------------------------------------------------------------------------
 
 
-@router.post("/api/sessions/{session_id}/recordings", status_code=201)
+@router.post(
+    "/api/sessions/{session_id}/recordings",
+    status_code=201,
+    response_model=RecordingOut,
+    responses={413: {"model": ErrorOut, "description": "The video is larger than allowed."}},
+)
 async def api_save_recording(
     session_id: str,
     request: Request,
@@ -340,15 +357,24 @@ async def api_save_recording(
     return view.as_dict()
 
 
-@router.get("/api/sessions/{session_id}/recordings")
+@router.get("/api/sessions/{session_id}/recordings", response_model=list[RecordingOut])
 def api_recordings(session_id: str, uow: UoWDep) -> list[dict[str, object]]:
     return [r.as_dict() for r in list_recordings(uow, session_id)]
 
 
-@router.get("/api/sessions/{session_id}/recordings/{recording_id}")
+@router.get(
+    "/api/sessions/{session_id}/recordings/{recording_id}",
+    response_class=FileResponse,
+    responses={
+        200: {
+            "description": "The video as it was kept.",
+            "content": {media: {} for media in RECORDING_TYPES},
+        }
+    },
+)
 def api_recording(
     session_id: str,
-    recording_id: int,
+    recording_id: RowId,
     uow: UoWDep,
     patient_id: PatientIdDep,
     settings: SettingsDep,
@@ -361,7 +387,7 @@ def api_recording(
 @router.delete("/api/sessions/{session_id}/recordings/{recording_id}", status_code=204)
 def api_delete_recording(
     session_id: str,
-    recording_id: int,
+    recording_id: RowId,
     uow: UoWDep,
     patient_id: PatientIdDep,
     settings: SettingsDep,

@@ -25,6 +25,7 @@ from nerveglide.services.programs import (
     save_program,
 )
 from nerveglide.web.deps import LibraryDep, UoWDep
+from nerveglide.web.responses import ProgramOut
 from nerveglide.web.schemas import ProgramIn
 from nerveglide.web.templating import templates
 
@@ -195,7 +196,7 @@ async def save_program_form(request: Request, library: LibraryDep, uow: UoWDep) 
     return RedirectResponse("/program?saved=1", status_code=303)
 
 
-@router.get("/api/program")
+@router.get("/api/program", response_model=ProgramOut)
 def get_program(uow: UoWDep) -> dict[str, Any]:
     stored = current_program(uow)
     if stored is None:
@@ -203,7 +204,7 @@ def get_program(uow: UoWDep) -> dict[str, Any]:
     return program_json(stored.program, stored.id)
 
 
-@router.put("/api/program")
+@router.put("/api/program", response_model=ProgramOut)
 def put_program(body: ProgramIn, library: LibraryDep, uow: UoWDep) -> dict[str, Any]:
     glides = [g.model_dump(exclude_none=True) for g in body.glides]
     program = build_program(library, body.affected_leg, glides)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
 from nerveglide.content.questionnaire import Questionnaire
 from nerveglide.errors import InvalidInput, NotFound
@@ -17,6 +17,8 @@ from nerveglide.services.questionnaires import (
     record_response,
 )
 from nerveglide.web.deps import LibraryDep, PatientIdDep, UoWDep
+from nerveglide.web.responses import QuestionnaireResultOut, QuestionnaireStatusOut
+from nerveglide.web.schemas import ApiBody
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -122,18 +124,21 @@ async def questionnaire_submit(
     return RedirectResponse("/questionnaires?saved=" + q.id, status_code=303)
 
 
-class ResponseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ResponseIn(ApiBody):
     answers: dict[str, int | str | None]
-    activity_names: dict[str, str] = {}
+    activity_names: dict[str, str] = Field(default_factory=dict)
 
 
-@router.get("/api/questionnaires")
+@router.get("/api/questionnaires", response_model=list[QuestionnaireStatusOut])
 def api_questionnaires(request: Request, uow: UoWDep) -> list[dict[str, Any]]:
     return [status_json(s) for s in questionnaire_status(uow, _all(request), datetime.now(UTC))]
 
 
-@router.post("/api/questionnaires/{questionnaire_id}/responses", status_code=201)
+@router.post(
+    "/api/questionnaires/{questionnaire_id}/responses",
+    status_code=201,
+    response_model=QuestionnaireResultOut,
+)
 def api_response(
     request: Request, questionnaire_id: str, body: ResponseIn, uow: UoWDep
 ) -> dict[str, Any]:

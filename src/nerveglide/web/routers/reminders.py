@@ -21,6 +21,7 @@ from nerveglide.services.reminders import (
     save_reminder_settings,
 )
 from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep, UoWDep
+from nerveglide.web.schemas import RowId
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -106,7 +107,7 @@ def reminders_new_feed(
 
 
 @router.post("/reminders/feeds/{feed_id}/revoke")
-def reminders_revoke_feed(feed_id: int, uow: UoWDep) -> Response:
+def reminders_revoke_feed(feed_id: RowId, uow: UoWDep) -> Response:
     revoke_feed(uow, feed_id, datetime.now(UTC))
     uow.commit()
     return RedirectResponse("/reminders", status_code=303)

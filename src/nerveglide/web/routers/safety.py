@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict
 
 from nerveglide.content.safety_rules import AnswerCondition, CountCondition, Rule, RuleSet
 from nerveglide.domain.safety import Verdict
@@ -21,6 +20,8 @@ from nerveglide.services.safety import (
     safety_settings,
 )
 from nerveglide.web.deps import LibraryDep, PatientIdDep, RulesDep, UoWDep
+from nerveglide.web.responses import SafetyOut, SeenDoctorOut, VerdictOut
+from nerveglide.web.schemas import ApiBody
 from nerveglide.web.templating import templates
 
 router = APIRouter()
@@ -161,18 +162,16 @@ def rules_page(request: Request, library: LibraryDep, rules: RulesDep) -> HTMLRe
 # --- API -----------------------------------------------------------------------------------
 
 
-class ScreeningIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ScreeningIn(ApiBody):
     answers: dict[str, str]
 
 
-class SeenDoctorIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SeenDoctorIn(ApiBody):
     confirm: bool
     note: str | None = None
 
 
-@router.get("/api/safety")
+@router.get("/api/safety", response_model=SafetyOut)
 def api_safety(rules: RulesDep, uow: UoWDep) -> dict[str, Any]:
     now = datetime.now(UTC)
     return {
@@ -183,19 +182,19 @@ def api_safety(rules: RulesDep, uow: UoWDep) -> dict[str, Any]:
     }
 
 
-@router.get("/api/safety/rules")
-def api_rules(rules: RulesDep) -> dict[str, Any]:
-    return rules.model_dump(mode="json")
+@router.get("/api/safety/rules", response_model=RuleSet)
+def api_rules(rules: RulesDep) -> RuleSet:
+    return rules
 
 
-@router.post("/api/screening")
+@router.post("/api/screening", response_model=VerdictOut)
 def api_screening(body: ScreeningIn, rules: RulesDep, uow: UoWDep) -> dict[str, Any]:
     verdict = record_screening(uow, rules, body.answers, datetime.now(UTC), source="api")
     uow.commit()
     return verdict_json(verdict, screening_due=False)
 
 
-@router.post("/api/safety/seen-doctor")
+@router.post("/api/safety/seen-doctor", response_model=SeenDoctorOut)
 def api_seen_doctor(body: SeenDoctorIn, rules: RulesDep, uow: UoWDep) -> dict[str, Any]:
     if not body.confirm:
         raise InvalidInput("confirm: must be true to confirm you have seen a doctor")

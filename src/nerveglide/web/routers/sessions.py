@@ -34,6 +34,7 @@ from nerveglide.services.uow import AbstractUnitOfWork
 from nerveglide.web import views
 from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep, UoWDep
 from nerveglide.web.live_messages import MAX_FRAMES_PER_S, MAX_MESSAGE_BYTES
+from nerveglide.web.responses import RepetitionSavedOut, SessionOut, SessionStartedOut, StepOut
 from nerveglide.web.schemas import FinishIn, RepetitionIn, SessionIn, StopIn
 from nerveglide.web.templating import templates
 
@@ -239,7 +240,7 @@ def history_page(request: Request, library: LibraryDep, uow: UoWDep) -> HTMLResp
 # --- JSON API ----------------------------------------------------------------------------
 
 
-@router.post("/api/sessions", status_code=201)
+@router.post("/api/sessions", status_code=201, response_model=SessionStartedOut)
 def api_start(body: SessionIn, library: LibraryDep, rules: RulesDep, uow: UoWDep) -> dict[str, Any]:
     stored = current_program(uow)
     if stored is None:
@@ -257,12 +258,12 @@ def api_start(body: SessionIn, library: LibraryDep, rules: RulesDep, uow: UoWDep
     return {**view.as_dict(), "timeline": _timeline_json(library, stored, view, False)}
 
 
-@router.get("/api/sessions/{session_id}")
+@router.get("/api/sessions/{session_id}", response_model=SessionOut)
 def api_session(session_id: str, uow: UoWDep) -> dict[str, Any]:
     return session_view(uow, session_id).as_dict()
 
 
-@router.get("/api/sessions/{session_id}/timeline")
+@router.get("/api/sessions/{session_id}/timeline", response_model=list[StepOut])
 def api_timeline(
     session_id: str, library: LibraryDep, uow: UoWDep, remaining: bool = False
 ) -> list[dict[str, object]]:
@@ -270,7 +271,11 @@ def api_timeline(
     return _timeline_json(library, _program_of(uow, view), view, remaining)
 
 
-@router.put("/api/sessions/{session_id}/repetitions")
+@router.put(
+    "/api/sessions/{session_id}/repetitions",
+    response_model=RepetitionSavedOut,
+    responses={201: {"model": RepetitionSavedOut, "description": "A new repetition was saved."}},
+)
 def api_repetition(
     session_id: str, body: RepetitionIn, uow: UoWDep, response: Response
 ) -> dict[str, Any]:
@@ -297,7 +302,7 @@ def api_repetition(
     return {"saved": True, "new": created}
 
 
-@router.post("/api/sessions/{session_id}/stop")
+@router.post("/api/sessions/{session_id}/stop", response_model=SessionOut)
 def api_stop(session_id: str, body: StopIn, uow: UoWDep) -> dict[str, Any]:
     session_view(uow, session_id)  # 404 before anything else
     try:
@@ -320,7 +325,7 @@ def api_stop(session_id: str, body: StopIn, uow: UoWDep) -> dict[str, Any]:
     return view.as_dict()
 
 
-@router.post("/api/sessions/{session_id}/finish")
+@router.post("/api/sessions/{session_id}/finish", response_model=SessionOut)
 def api_finish(session_id: str, body: FinishIn, uow: UoWDep) -> dict[str, Any]:
     view = finish_session(
         uow,
