@@ -208,6 +208,6 @@ def confirmation_link(mail_log: Path, url: str, timeout_s: float = 30.0) -> str:
     while time.monotonic() < deadline:
         found = pattern.findall(mail_log.read_text(errors="replace")) if mail_log.exists() else []
         if found:
-            return found[-1]
+            return str(found[-1])
         time.sleep(0.2)
     raise AssertionError(f"no registration link in {mail_log}")
