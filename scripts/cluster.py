@@ -506,7 +506,8 @@ def start(config: Config) -> None:
     if "NERVEGLIDE_SMTP_HOST" not in os.environ and not runs(state.get("mail")):
         # The reminders and other emails land here: logs/mail.log.
         state["mail"] = spawn(
-            [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"{HOST}:{config.mail_port}"],
+            # -u: each message is in the log as soon as it arrives (not when a buffer fills).
+            [sys.executable, "-u", "-m", "aiosmtpd", "-n", "-l", f"{HOST}:{config.mail_port}"],
             config.logs / "mail.log",
             env,
         )

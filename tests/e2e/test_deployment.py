@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import quopri
 import re
 import shutil
 import signal
@@ -206,7 +207,9 @@ def confirmation_link(mail_log: Path, url: str, timeout_s: float = 30.0) -> str:
     deadline = time.monotonic() + timeout_s
     pattern = re.compile(re.escape(url) + r"/register/confirm\?token=[A-Za-z0-9_\-]+")
     while time.monotonic() < deadline:
-        found = pattern.findall(mail_log.read_text(errors="replace")) if mail_log.exists() else []
+        raw = mail_log.read_bytes() if mail_log.exists() else b""
+        # The catcher prints messages as sent: long lines quoted-printable ("=3D", "=\n").
+        found = pattern.findall(quopri.decodestring(raw).decode(errors="replace"))
         if found:
             return str(found[-1])
         time.sleep(0.2)
