@@ -55,10 +55,14 @@ def free_ports(count: int) -> int:
 def cluster_env(run: Path, instances: int, **extra: str) -> dict[str, str]:
     """The environment ``make cluster`` gets: ports from :data:`PORTS`, the run directory."""
     base = free_ports(instances + 3)  # nginx, the instances, the mail catcher, PostgreSQL
+    # As from a plain shell: no settings of ours, and none of an enclosing make's own
+    # variables (`make test` runs the tests; a nested `make cluster` would otherwise print
+    # "make[1]: Leaving directory ..." after the README's last line).
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith("NERVEGLIDE_") or k.startswith("NERVEGLIDE_TEST")
+        if (not k.startswith("NERVEGLIDE_") or k.startswith("NERVEGLIDE_TEST"))
+        and k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
     }
     env.update(
         {
