@@ -201,8 +201,27 @@ class Patient:
         self.cookies = {k: v for k, v in reply.cookies.items() if k != "nerveglide_csrf" and v}
         self.csrf = str(self.request("GET", "/api/me").json()["csrf_token"])
 
-    def register(self) -> None:
-        self._form("/register", {"email": EMAIL, "password": PASSWORD, "display_name": "P"})
+    def register(self, env: dict[str, str]) -> None:
+        """Register through the form, then confirm with a registration link for the same
+        address (the app's own went into an email; ``env`` names the app's database)."""
+        from nerveglide.store.db import make_engine, make_session_factory
+        from tests.accounts import registration_token
+
+        self.cookies, self.csrf = {}, ""
+        anon = self.request("GET", "/register").cookies["nerveglide_csrf"]
+        self.cookies = {"nerveglide_csrf": anon}
+        fields = {"email": EMAIL, "password": PASSWORD, "display_name": "P", "csrf_token": anon}
+        reply = self.request("POST", "/register", form=fields)
+        assert reply.status == 200, (reply.status, reply.body[:300])
+        url = env.get("NERVEGLIDE_DATABASE_URL") or (
+            f"sqlite:///{Path(env['NERVEGLIDE_DATA_DIR']) / 'nerveglide.db'}"
+        )
+        engine = make_engine(url)
+        try:
+            token = registration_token(make_session_factory(engine), EMAIL, PASSWORD)
+        finally:
+            engine.dispose()
+        self._form("/register/confirm", {"token": token})
 
     def log_in(self) -> None:
         self._form("/login", {"email": EMAIL, "password": PASSWORD})

@@ -108,7 +108,7 @@ def test_a_backup_taken_while_the_app_writes_restores_what_was_acknowledged(
     ledger = Ledger()
     patient = Patient(app.base)
     try:
-        patient.register()
+        patient.register(env)
         patient.prepare()
         with Writers(patient, ledger) as writers:
             writers.wait_for(60)

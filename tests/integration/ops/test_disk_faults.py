@@ -39,7 +39,7 @@ def start(data: Path, log: Path) -> tuple[App, Patient, list[str], str]:
     app = serve(env, log)
     patient = Patient(app.base)
     try:
-        patient.register()
+        patient.register(env)
         patient.prepare()
         notes = [f"saved before {n}" for n in range(5)]
         for note in notes:

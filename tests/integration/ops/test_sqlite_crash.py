@@ -53,7 +53,7 @@ def test_sigkill_mid_writes_loses_no_acknowledged_write(tmp_path: Path):
     ledger = Ledger()
     patient = Patient(app.base)
     try:
-        patient.register()
+        patient.register(env)
         patient.prepare()
         with Writers(patient, ledger) as writers:
             writers.wait_for(ACKED_BEFORE_KILL)
