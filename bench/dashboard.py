@@ -18,24 +18,13 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
-
+from bench.load import empty_postgres
 from bench.population import seed_clinic
 from nerveglide.content.loader import default_library, default_rules, load_questionnaires
 from nerveglide.domain.accounts import Actor
 from nerveglide.services.clinician import dashboard
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
-
-
-def _fresh_postgres(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
 
 
 def run(url: str, label: str, args: argparse.Namespace) -> None:
@@ -85,7 +74,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             run(f"sqlite:///{Path(folder) / 'bench.db'}", "SQLite", args)
     if args.postgres:
-        _fresh_postgres(args.postgres)
+        empty_postgres(args.postgres)
         run(args.postgres, "PostgreSQL", args)
 
 
