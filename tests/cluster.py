@@ -215,6 +215,20 @@ class Cluster:
                 lines.append(json.loads(raw))
         return lines
 
+    def log_line_for(self, name: str, request_id: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The one line of a process's log for a request. A server writes it after the
+        response has gone, so it is waited for; more than one line is an error."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [x for x in self.log_lines(name) if x.get("request_id") == request_id]
+            if len(found) > 1:
+                raise AssertionError(f"{len(found)} lines in {name}.log for request {request_id}")
+            if found:
+                return found[0]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no line in {name}.log for request {request_id}")
+            time.sleep(0.05)
+
     def logs_tail(self, lines: int = 15) -> str:
         parts = []
         for log in sorted((self.run / "logs").glob("*.log")):

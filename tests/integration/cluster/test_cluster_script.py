@@ -28,9 +28,7 @@ def test_a_cluster_on_a_given_database_leaves_that_server_alone(postgres_databas
         answer = visitor.request("GET", "/readyz", X_Forwarded_For="203.0.113.5")
         visitor.close()
         assert answer.status == 200
-        [line] = [
-            x for x in c.log_lines("app-1") if x.get("request_id") == answer.headers["x-request-id"]
-        ]
+        line = c.log_line_for("app-1", answer.headers["x-request-id"])
         assert line["client"] == "127.0.0.1"  # what nginx saw, not what the client claimed
         pids = [c.pid(name) for name in ("nginx", "app-1", "worker", "mail")]
     # Stopped: its processes are gone, the server it was given still answers.

@@ -36,7 +36,7 @@ BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 5.0, 5.0)
 
 
 def _upstreams(cluster: Cluster, request_id: str) -> list[str]:
-    [line] = [x for x in cluster.log_lines("nginx-access") if x["request_id"] == request_id]
+    line = cluster.log_line_for("nginx-access", request_id)
     return [part.strip() for part in str(line["upstream"]).split(",")]
 
 
