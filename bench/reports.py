@@ -28,7 +28,7 @@ from nerveglide.fhir.mapping import report_bundle
 from nerveglide.fhir.validation import validate_bundle
 from nerveglide.reports.csv import csv_zip
 from nerveglide.reports.model import Period, ProgressReport
-from nerveglide.reports.pdf import render_pdf
+from nerveglide.reports.pdf import render_pdf, warm_up
 from nerveglide.services.accounts import cli_patient
 from nerveglide.services.questionnaires import record_response
 from nerveglide.services.reports import gather_report
@@ -125,9 +125,15 @@ def main() -> None:
 
             samples, report = timed(gather, args.repeat)
             line("gather the report (database)", samples)
-            first = time.perf_counter()
-            pdf = render_pdf(report)  # the first includes importing matplotlib and its fonts
-            print(f"{'PDF, first in the process':<40} {time.perf_counter() - first:6.2f} s")
+            # The first PDF in a process imports matplotlib's PDF backend and fontTools:
+            # the server does that at start (warm_up_in_background), timed here apart.
+            began = time.perf_counter()
+            warm_up()
+            label = "PDF renderer warm-up (server start)"
+            print(f"{label:<40} {time.perf_counter() - began:6.2f} s")
+            began = time.perf_counter()
+            pdf = render_pdf(report)
+            print(f"{'PDF, first after the warm-up':<40} {time.perf_counter() - began:6.2f} s")
             samples, pdf = timed(lambda: render_pdf(report), args.repeat)
             line("PDF (build only)", samples)
             samples, pdf = timed(lambda: render_pdf(gather()), args.repeat)

@@ -38,6 +38,7 @@ from nerveglide.errors import (
     NotPermitted,
     Throttled,
 )
+from nerveglide.reports.pdf import warm_up_in_background
 from nerveglide.services import alerts
 from nerveglide.services.content_release import record_content_release
 from nerveglide.services.recordings import RecordingTooLarge, move_unowned_recordings
@@ -123,6 +124,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
             item_count=len(library.items()),
             now=datetime.now(UTC),
         )
+        warm_up_in_background()
         try:
             yield
         finally:
