@@ -45,6 +45,7 @@ from nerveglide.services.recordings import RecordingTooLarge, move_unowned_recor
 from nerveglide.store import migrate
 from nerveglide.store.db import DriverError, as_database_error, make_engine, make_session_factory
 from nerveglide.web.auth import ANON_CSRF_COOKIE, authenticate
+from nerveglide.web.deps import SAFETY_FACTS_UNCHANGED
 from nerveglide.web.request_log import RETRY_AFTER_S, RequestLog
 from nerveglide.web.responses import API_ERRORS
 from nerveglide.web.routers import (
@@ -208,6 +209,7 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
             and response.status_code < 400
             and login is not None
             and login.role == "patient"
+            and not getattr(request.state, SAFETY_FACTS_UNCHANGED, False)
         ):
             await run_in_threadpool(
                 alerts.check_patient,

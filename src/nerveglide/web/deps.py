@@ -15,6 +15,14 @@ from nerveglide.services.access import own_patient_id, patient_uow
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.web.auth import current_login, require_actor
 
+#: Set on a request whose route changes nothing the safety rules read: the app then does
+#: not re-evaluate the patient's verdict after it (see web.app's alert_clinicians).
+SAFETY_FACTS_UNCHANGED = "safety_facts_unchanged"
+
+
+def changes_no_safety_fact(request: Request) -> None:
+    setattr(request.state, SAFETY_FACTS_UNCHANGED, True)
+
 
 def get_library(request: Request) -> Library:
     library: Library = request.app.state.library

@@ -10,10 +10,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from nerveglide.config import get_settings
 from nerveglide.content.schema import SEED_000
 from nerveglide.store import migrate
+from nerveglide.store.db import make_engine, make_session_factory
+from nerveglide.store.models.safety import PatientStatusRow
+from nerveglide.store.scoping import scope_to_system
 from nerveglide.web.app import create_app
 from tests.accounts import logged_in_patient
 
@@ -128,6 +132,41 @@ def test_a_session_saves_each_rep_once_and_reports_counts(api: TestClient):
     remaining = api.get(f"/api/sessions/{session['id']}/timeline?remaining=true").json()
     assert remaining[0]["kind"] == "get_ready"
     assert [s["rep_no"] for s in remaining if s["kind"] == "move"] == list(range(3, 11))
+
+
+def test_the_verdict_is_evaluated_again_after_a_stop_not_after_a_repetition(
+    api: TestClient, database_url: str
+):
+    """The safety rules read stops, not repetitions: the app re-evaluates the patient's
+    kept verdict (the clinician's dashboard status) after the one, not the other."""
+
+    def evaluated() -> list[tuple[str, datetime]]:
+        engine = make_engine(database_url)
+        try:
+            with make_session_factory(engine)() as db:
+                scope_to_system(db)
+                rows = db.execute(select(PatientStatusRow.tier, PatientStatusRow.evaluated_at))
+                return [(tier, at) for tier, at in rows]
+        finally:
+            engine.dispose()
+
+    make_program(api)
+    session = start(api)
+    [(tier, before)] = evaluated()  # kept after the session started
+    assert tier == "ok"
+    url = f"/api/sessions/{session['id']}/repetitions"
+    assert api.put(url, json=rep(1)).status_code == 201
+    assert api.put(url, json=rep(2)).status_code == 201
+    assert evaluated() == [("ok", before)]
+    stop = {
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "pain": 8,
+        "areas": [{"area": "calf", "side": "left"}],
+    }
+    assert api.post(f"/api/sessions/{session['id']}/stop", json=stop).status_code == 200
+    [(tier, after)] = evaluated()
+    assert after > before
+    assert tier != "ok"  # a stop because it hurts is a fact the rules read
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,13 @@ from nerveglide.services.sessions import (
 )
 from nerveglide.services.uow import AbstractUnitOfWork
 from nerveglide.web import views
-from nerveglide.web.deps import LibraryDep, RulesDep, SettingsDep, UoWDep
+from nerveglide.web.deps import (
+    LibraryDep,
+    RulesDep,
+    SettingsDep,
+    UoWDep,
+    changes_no_safety_fact,
+)
 from nerveglide.web.live_messages import MAX_FRAMES_PER_S, MAX_MESSAGE_BYTES
 from nerveglide.web.responses import RepetitionSavedOut, SessionOut, SessionStartedOut, StepOut
 from nerveglide.web.schemas import FinishIn, RepetitionIn, SessionIn, StopIn
@@ -277,8 +283,11 @@ def api_timeline(
     responses={201: {"model": RepetitionSavedOut, "description": "A new repetition was saved."}},
 )
 def api_repetition(
-    session_id: str, body: RepetitionIn, uow: UoWDep, response: Response
+    session_id: str, body: RepetitionIn, uow: UoWDep, request: Request, response: Response
 ) -> dict[str, Any]:
+    # A repetition is no fact the safety rules read (screening answers, ended sessions,
+    # the diary, clearances): the most frequent write skips re-evaluating them.
+    changes_no_safety_fact(request)
     view = session_view(uow, session_id)
     stored = _program_of(uow, view)
     created = record_repetition(
