@@ -495,10 +495,10 @@ def resolve_session(
         return None
     id_hash = token_hash(cookie)
     with SqlAlchemyUnitOfWork(session_factory) as uow:
-        row = uow.accounts.auth_session(id_hash)
-        if row is None:
+        found = uow.accounts.auth_session_with_account(id_hash)
+        if found is None:
             return None
-        account = uow.accounts.get(row.account_id)
+        row, account = found
         expired = (
             account is None
             or account.disabled_at is not None

@@ -312,7 +312,20 @@ class LiveRun:
         world: Sequence[Sequence[float]] | None,
     ) -> list[dict[str, Any]]:
         """Feed one landmark frame; returns the events it caused (a counted repetition is
-        saved before its event is returned)."""
+        saved before its event is returned): :meth:`take_frame`, then :meth:`publish`."""
+        return self.publish(self.take_frame(t, width, height, landmarks, world))
+
+    def take_frame(
+        self,
+        t: float,
+        width: int,
+        height: int,
+        landmarks: Sequence[Sequence[float]] | None,
+        world: Sequence[Sequence[float]] | None,
+    ) -> list[dict[str, Any]]:
+        """Feed one landmark frame to the coach: computing only, no database. Returns the
+        events it caused, not yet numbered; :meth:`publish` numbers them (and saves a
+        counted repetition, when :meth:`needs_saving` says so)."""
         if self._coach is None:
             raise InvalidInput("step: say which glide and leg to coach before sending frames")
         if self._last_t is None and t + self._offset <= self._resume_after:
@@ -328,13 +341,22 @@ class LiveRun:
         raw = self._coach.feed(pose, now)
         self._last_t = now
         self.frames += 1
-        events = [e.to_dict() for e in raw]
+        return [e.to_dict() for e in raw]
+
+    @staticmethod
+    def needs_saving(events: Sequence[dict[str, Any]]) -> bool:
+        """Whether publishing these events writes to the database (a counted repetition)."""
+        return any(e.get("type") == "rep" for e in events)
+
+    def publish(self, events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Number the events of :meth:`take_frame`; a counted repetition is saved first,
+        with the coach's state."""
         out: list[dict[str, Any]] = []
         for event in events:
             if event.get("type") == "rep":
                 event = self._save_rep(event)
             out.append(self._event(event))
-        if any(e.get("type") == "rep" for e in events):
+        if self.needs_saving(events):
             self._save_state()
         return out
 

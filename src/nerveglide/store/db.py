@@ -95,6 +95,8 @@ __all__ = [
 SessionFactory: TypeAlias = Callable[[], Session]
 
 #: Run, in this order, on every new SQLite connection.
+#: Connections a SQLite engine keeps open (see make_engine).
+SQLITE_POOL_SIZE = 40
 SQLITE_PRAGMAS: tuple[tuple[str, str], ...] = (
     ("journal_mode", "WAL"),
     ("synchronous", "FULL"),
@@ -295,7 +297,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         path = _sqlite_file(sa_url.database)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(sa_url, echo=echo, hide_parameters=True)
+        # As many kept connections as the app's worker threads may use at once (anyio's
+        # 40): an opened connection runs the pragmas, and one over the pool is closed.
+        pool: dict[str, Any] = {}
+        if path is not None:
+            pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 8}
+        engine = create_engine(sa_url, echo=echo, hide_parameters=True, **pool)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "before_cursor_execute", _before_sqlite_statement)
         directory = path.parent if path is not None else None

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -39,13 +38,16 @@ from nerveglide.errors import (
     Throttled,
 )
 from nerveglide.reports.pdf import warm_up_in_background
-from nerveglide.services import alerts
 from nerveglide.services.content_release import record_content_release
 from nerveglide.services.recordings import RecordingTooLarge, move_unowned_recordings
 from nerveglide.store import migrate
 from nerveglide.store.db import DriverError, as_database_error, make_engine, make_session_factory
-from nerveglide.web.auth import ANON_CSRF_COOKIE, authenticate
-from nerveglide.web.deps import SAFETY_FACTS_UNCHANGED
+from nerveglide.web.auth import authenticate
+from nerveglide.web.middleware import (
+    AlertClinicians,
+    SameOriginWrites,
+    SecurityHeaders,
+)
 from nerveglide.web.request_log import RETRY_AFTER_S, RequestLog
 from nerveglide.web.responses import API_ERRORS
 from nerveglide.web.routers import (
@@ -72,11 +74,6 @@ from nerveglide.web.routers.sessions import POSE_ASSETS_ROUTE
 from nerveglide.web.templating import STATIC_DIR, templates
 
 # Every asset is served by the app itself; nothing may load from anywhere else.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; media-src 'self' blob:; object-src 'none'; base-uri 'self'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
 
 log = logging.getLogger(__name__)
 
@@ -196,68 +193,6 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
 
     app.openapi = api_schema  # type: ignore[method-assign]
 
-    @app.middleware("http")
-    async def alert_clinicians(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # After each successful change a patient makes, see whether their safety verdict
-        # now calls for an alert to their clinician (services.alerts says when).
-        response = await call_next(request)
-        login = getattr(request.state, "login", None)
-        if (
-            request.method not in ("GET", "HEAD", "OPTIONS")
-            and response.status_code < 400
-            and login is not None
-            and login.role == "patient"
-            and not getattr(request.state, SAFETY_FACTS_UNCHANGED, False)
-        ):
-            await run_in_threadpool(
-                alerts.check_patient,
-                request.app.state.session_factory,
-                settings,
-                request.app.state.rules,
-                login.account_id,
-                datetime.now(UTC),
-            )
-        return response
-
-    @app.middleware("http")
-    async def same_origin_writes(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # A page on another site must not change anything here: a write carries an Origin
-        # (or Referer) of this very host, or none at all (a non-browser client).
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            origin = request.headers.get("origin") or request.headers.get("referer")
-            if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
-                return JSONResponse(
-                    {"error": 403, "detail": "cross-site request refused"}, status_code=403
-                )
-        return await call_next(request)
-
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        new_anon_csrf = getattr(request.state, "new_anon_csrf", None)
-        if new_anon_csrf:  # a form was shown before login: its double-submit cookie
-            response.set_cookie(
-                ANON_CSRF_COOKIE,
-                new_anon_csrf,
-                httponly=True,
-                samesite="strict",
-                secure=settings.secure_cookies,
-                path="/",
-            )
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
-
     def render_error(request: Request, status: int, message: str) -> Response:
         # 503: the database does not answer for now; the client may send it again soon.
         headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
@@ -307,6 +242,11 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
 
     # Outermost: the request id and the access log (and the last-resort error answer),
     # then, outside them, the proxy's X-Forwarded-* from the trusted proxies alone.
+    # Inside them (added first, so run last): the security headers, the same-origin
+    # check of writes, and the safety re-evaluation after a patient's change.
+    app.add_middleware(AlertClinicians, settings=settings)
+    app.add_middleware(SameOriginWrites)
+    app.add_middleware(SecurityHeaders, secure_cookies=settings.secure_cookies)
     app.add_middleware(RequestLog)
     if settings.trusted_proxy_list:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from nerveglide.config import Settings
@@ -149,7 +150,9 @@ async def authenticate(request: HTTPConnection) -> None:
     Origin is checked there."""
     if not isinstance(request, Request):
         return
-    login = current_login(request)
+    # The login is looked up (and its last-seen time written now and then) in a worker
+    # thread: the database may make it wait, and the event loop serves everyone else.
+    login = await run_in_threadpool(current_login, request)
     if login is None and _route_path(request) not in PUBLIC_ROUTES:
         raise NotAuthenticated()
     await check_csrf(request)

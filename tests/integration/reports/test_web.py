@@ -20,7 +20,8 @@ from nerveglide.fhir.validation import validate_bundle
 from nerveglide.reports.plots import ADHERENCE_TITLE, NO_CAMERA, PAIN_TITLE, REACH_TITLE
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine, make_session_factory
-from nerveglide.web.app import CONTENT_SECURITY_POLICY, create_app
+from nerveglide.web.app import create_app
+from nerveglide.web.middleware import CONTENT_SECURITY_POLICY
 from tests.accounts import logged_in_patient
 from tests.integration.reports.seed import Seeded, seed
 

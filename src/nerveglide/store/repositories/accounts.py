@@ -73,6 +73,18 @@ class AccountRepository:
     def auth_session(self, id_hash: str) -> AuthSessionRow | None:
         return self.session.get(AuthSessionRow, id_hash)
 
+    def auth_session_with_account(
+        self, id_hash: str
+    ) -> tuple[AuthSessionRow, AccountRow | None] | None:
+        """A login session and its account, in one query (every request asks for both)."""
+        statement = (
+            select(AuthSessionRow, AccountRow)
+            .outerjoin(AccountRow, AccountRow.id == AuthSessionRow.account_id)
+            .where(AuthSessionRow.id_hash == id_hash)
+        )
+        found = self.session.execute(statement).one_or_none()
+        return None if found is None else (found[0], found[1])
+
     def end_session(self, id_hash: str) -> None:
         self.session.execute(delete(AuthSessionRow).where(AuthSessionRow.id_hash == id_hash))
 

@@ -314,9 +314,13 @@ async def _serve(websocket: WebSocket, run: LiveRun) -> None:
                             ],
                         )
                     continue
-                events = await run_in_threadpool(
-                    run.frame, parsed.t, parsed.w, parsed.h, parsed.lm, parsed.world
-                )
+                # The coach computes in the event loop (well under a millisecond a
+                # frame); only saving a counted repetition goes to a worker thread.
+                pending = run.take_frame(parsed.t, parsed.w, parsed.h, parsed.lm, parsed.world)
+                if run.needs_saving(pending):
+                    events = await run_in_threadpool(run.publish, pending)
+                else:
+                    events = run.publish(pending)
             elif isinstance(parsed, StepIn):
                 events = await run_in_threadpool(run.coach, parsed.exercise_id, parsed.leg)
             elif isinstance(parsed, PingIn):
