@@ -33,6 +33,7 @@ __all__ = [
     "check_patient_access",
     "clinician_patients",
     "clinician_patients_uow",
+    "clinician_scope_uow",
     "own_patient_id",
     "patient_uow",
     "require_role",
@@ -123,6 +124,20 @@ def clinician_patients_uow(
     return SqlAlchemyUnitOfWork(
         session_factory,
         patient_ids=ids,
+        audit=AuditContext(actor.account_id, actor.role, actor.address),
+    )
+
+
+def clinician_scope_uow(session_factory: SessionFactory, actor: Actor) -> SqlAlchemyUnitOfWork:
+    """A unit of work that reads (only reads) the clinical rows of all of the clinician's
+    patients, whoever they are, filtered in the database by a subquery (one parameter,
+    however many patients): for work that shows nothing by itself, such as ordering the
+    dashboard (so no read is audited). Refused for anyone but a clinician."""
+    if actor.role != "clinician" or actor.account_id is None:
+        require_role(session_factory, actor, "clinician", what="patients")
+    return SqlAlchemyUnitOfWork(
+        session_factory,
+        clinician_id=actor.account_id,
         audit=AuditContext(actor.account_id, actor.role, actor.address),
     )
 

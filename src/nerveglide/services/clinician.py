@@ -26,6 +26,7 @@ from nerveglide.services.access import (
     check_patient_access,
     clinician_patients,
     clinician_patients_uow,
+    clinician_scope_uow,
     patient_uow,
 )
 from nerveglide.services.programs import StoredProgram, program_versions, save_program
@@ -244,13 +245,17 @@ def dashboard_page(
     if needle:
         patients = [p for p in patients if needle in p.display_name.casefold() or needle in p.email]
     ids = [p.id for p in patients]
+    wanted = set(ids)
     # Ordering shows nothing by itself: only the page's patients are audited as read.
-    ordering = clinician_patients_uow(
-        session_factory, actor, patients, what="dashboard", audit_read=False
-    )
-    with ordering as uow:
-        tiers = {pid: (tier, version) for pid, tier, version in uow.clinic.status_tiers(ids)}
-        alerts = uow.clinic.open_alerts(ids)
+    # It reads all of the clinician's patients (a subquery in the database, not a list of
+    # their ids) and keeps the ones listed.
+    with clinician_scope_uow(session_factory, actor) as uow:
+        tiers = {
+            pid: (tier, version)
+            for pid, tier, version in uow.clinic.status_tiers()
+            if pid in wanted
+        }
+        alerts = {pid: n for pid, n in uow.clinic.open_alerts().items() if pid in wanted}
     stale = [pid for pid in ids if tiers.get(pid, ("", ""))[1] != rules.version]
     for pid, verdict in _evaluate_statuses(session_factory, actor, stale, rules, now).items():
         tiers[pid] = (verdict.tier, verdict.rules_version)

@@ -33,7 +33,12 @@ from nerveglide.store.repositories.questionnaires import QuestionnaireRepository
 from nerveglide.store.repositories.reminders import ReminderRepository
 from nerveglide.store.repositories.safety import SafetyRepository
 from nerveglide.store.repositories.sessions import SessionRepository
-from nerveglide.store.scoping import scope_to_patient, scope_to_patients, scope_to_system
+from nerveglide.store.scoping import (
+    scope_to_clinician,
+    scope_to_patient,
+    scope_to_patients,
+    scope_to_system,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -94,9 +99,10 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     ``patient_id`` scopes it to one patient's clinical rows (see
     :mod:`nerveglide.store.scoping`), ``patient_ids`` to reading several patients' (a
-    clinician's dashboard); ``system=True`` sees every patient's (account
-    deletion, maintenance); with neither, touching a clinical table raises. Open scoped
-    units of work through :mod:`nerveglide.services.access`, which checks who may.
+    clinician's dashboard), ``clinician_id`` to reading all of a clinician's patients';
+    ``system=True`` sees every patient's (account deletion, maintenance); with none,
+    touching a clinical table raises. Open scoped units of work through
+    :mod:`nerveglide.services.access`, which checks who may.
     ``audit`` names who acts, for the audit log of changes.
     """
 
@@ -106,6 +112,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         *,
         patient_id: int | None = None,
         patient_ids: Collection[int] | None = None,
+        clinician_id: int | None = None,
         system: bool = False,
         audit: AuditContext | None = None,
     ) -> None:
@@ -113,6 +120,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self._session: Session | None = None
         self.patient_id = patient_id
         self.patient_ids = None if patient_ids is None else frozenset(patient_ids)
+        self.clinician_id = clinician_id
         self._system = system
         self._audit = audit
 
@@ -130,6 +138,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             scope_to_patient(self._session, self.patient_id)
         elif self.patient_ids is not None:
             scope_to_patients(self._session, self.patient_ids)
+        elif self.clinician_id is not None:
+            scope_to_clinician(self._session, self.clinician_id)
         elif self._system:
             scope_to_system(self._session)
         if self._audit is not None:

@@ -11,6 +11,10 @@ A SQLAlchemy session carries its scope in ``session.info``:
 - :func:`scope_to_patients` (a set of patient ids): reads the rows of those patients
   (``WHERE patient_id IN (...)``) and writes none: a clinician's dashboard, which reads
   all their patients at once.
+- :func:`scope_to_clinician` (a clinician's account id): reads the rows of that
+  clinician's patients (``WHERE patient_id IN (SELECT id FROM account WHERE
+  clinician_id = :id AND role = 'patient')``, one parameter however many patients they
+  have) and writes none: the dashboard's ordering over all of them.
 - :func:`scope_to_system`: no filter; for work that is not about one patient (account
   deletion, the migration of a pre-accounts installation).
 - no scope at all: touching a clinical table raises :class:`UnscopedClinicalAccess`, so a
@@ -24,16 +28,20 @@ Who may open a scope for which patient is decided in one place:
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
+from nerveglide.store.models.account import AccountRow
 from nerveglide.store.models.owned import PatientOwned
 
 __all__ = [
+    "ClinicianScope",
     "UnscopedClinicalAccess",
     "scope_of",
+    "scope_to_clinician",
     "scope_to_patient",
     "scope_to_patients",
     "scope_to_system",
@@ -55,13 +63,28 @@ def scope_to_patients(session: Session, patient_ids: Collection[int]) -> None:
     session.info[_KEY] = frozenset(int(i) for i in patient_ids)
 
 
+@dataclass(frozen=True)
+class ClinicianScope:
+    """The patients whose clinician is ``clinician_id`` (read-only)."""
+
+    clinician_id: int
+
+
+def scope_to_clinician(session: Session, clinician_id: int) -> None:
+    session.info[_KEY] = ClinicianScope(int(clinician_id))
+
+
 def scope_to_system(session: Session) -> None:
     session.info[_KEY] = _SYSTEM
 
 
-def scope_of(session: Session) -> int | str | frozenset[int] | None:
-    """The patient id, a set of them (read-only), ``"system"``, or None."""
-    value: int | str | frozenset[int] | None = session.info.get(_KEY)
+Scope = int | str | frozenset[int] | ClinicianScope | None
+
+
+def scope_of(session: Session) -> Scope:
+    """The patient id, a set of them or a clinician's (read-only), ``"system"``, or
+    None."""
+    value: Scope = session.info.get(_KEY)
     return value
 
 
@@ -85,6 +108,22 @@ def _filter_by_patient(state: ORMExecuteState) -> None:
             "a clinical table was queried without a patient scope; open the unit of work "
             "through nerveglide.services.access"
         )
+    if isinstance(scope, ClinicianScope):
+        if not state.is_select:
+            raise UnscopedClinicalAccess("a scope of several patients only reads")
+        clinician_id = scope.clinician_id
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                PatientOwned,
+                lambda cls: cls.patient_id.in_(
+                    select(AccountRow.id).where(
+                        AccountRow.clinician_id == clinician_id, AccountRow.role == "patient"
+                    )
+                ),
+                include_aliases=True,
+            )
+        )
+        return
     if isinstance(scope, frozenset):
         if not state.is_select:
             raise UnscopedClinicalAccess("a scope of several patients only reads")
@@ -118,9 +157,9 @@ def _stamp_new_rows(session: Session, flush_context: Any, instances: Any) -> Non
                 raise UnscopedClinicalAccess("a row for another patient was added")
         elif scope is None:
             raise UnscopedClinicalAccess("a clinical row was added without a patient scope")
-        elif isinstance(scope, frozenset):
+        elif isinstance(scope, frozenset | ClinicianScope):
             raise UnscopedClinicalAccess("a scope of several patients only reads")
-    if isinstance(scope, frozenset) and any(
+    if isinstance(scope, frozenset | ClinicianScope) and any(
         isinstance(obj, PatientOwned) for obj in (*session.dirty, *session.deleted)
     ):
         raise UnscopedClinicalAccess("a scope of several patients only reads")

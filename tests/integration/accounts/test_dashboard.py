@@ -230,3 +230,32 @@ def test_a_scope_of_several_patients_reads_theirs_only_and_writes_nothing(sessio
         )
         with pytest.raises(UnscopedClinicalAccess, match="only reads"):
             uow.session.flush()
+
+
+def test_a_clinician_scope_reads_their_patients_only_and_writes_nothing(session_factory, clinic):
+    actor, ids = clinic
+    other = create_account(session_factory, email="other@example.org", role="clinician", now=NOW)
+    theirs = _patient(session_factory, other.id, 99)
+    with SqlAlchemyUnitOfWork(session_factory, system=True) as uow:
+        for pid in (theirs, ids[0]):
+            uow.session.add(
+                AlertRow(patient_id=pid, raised_at=NOW, kind="safety", tier="ok", message="x")
+            )
+        uow.commit()
+        everyone = set(uow.session.scalars(select(AlertRow.patient_id)).all())
+    assert theirs in everyone
+    assert ids[0] in everyone
+    with SqlAlchemyUnitOfWork(session_factory, clinician_id=actor.account_id) as uow:
+        owners = set(uow.session.scalars(select(AlertRow.patient_id)).all())
+        counted = uow.clinic.open_alerts()
+    assert owners == everyone - {theirs}  # the query itself did not filter
+    assert theirs not in counted
+    assert counted[ids[0]] >= 1
+    with SqlAlchemyUnitOfWork(session_factory, clinician_id=other.id) as uow:
+        owners = set(uow.session.scalars(select(AlertRow.patient_id)).all())
+        uow.session.add(
+            AlertRow(patient_id=theirs, raised_at=NOW, kind="safety", tier="ok", message="x")
+        )
+        with pytest.raises(UnscopedClinicalAccess, match="only reads"):
+            uow.session.flush()
+    assert owners == {theirs}
