@@ -96,6 +96,11 @@ class SameOriginWrites:
         await self.app(scope, receive, send)
 
 
+class _CheckFailed(Exception):
+    """Carries a failed check out past the app's own exception handlers (which would
+    turn it into "response already started"), to be raised again outside them."""
+
+
 class AlertClinicians:
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
@@ -105,8 +110,10 @@ class AlertClinicians:
         if scope["type"] != "http" or scope["method"] in _READS:
             await self.app(scope, receive, send)
             return
+        failure: Exception | None = None
 
         async def send_after_check(message: Message) -> None:
+            nonlocal failure
             if message["type"] == "http.response.start" and int(message["status"]) < 400:
                 state = scope.get("state", {})
                 login = state.get("login")
@@ -116,14 +123,24 @@ class AlertClinicians:
                     and not state.get(SAFETY_FACTS_UNCHANGED, False)
                 ):
                     app_state = scope["app"].state
-                    await run_in_threadpool(
-                        alerts.check_patient,
-                        app_state.session_factory,
-                        self.settings,
-                        app_state.rules,
-                        login.account_id,
-                        datetime.now(UTC),
-                    )
+                    try:
+                        await run_in_threadpool(
+                            alerts.check_patient,
+                            app_state.session_factory,
+                            self.settings,
+                            app_state.rules,
+                            login.account_id,
+                            datetime.now(UTC),
+                        )
+                    except Exception as exc:
+                        failure = exc
+                        raise _CheckFailed from exc
             await send(message)
 
-        await self.app(scope, receive, send_after_check)
+        try:
+            await self.app(scope, receive, send_after_check)
+        except _CheckFailed:
+            # Nothing was sent: the request log answers it (503 when the database is
+            # down), as it does any error that reaches it.
+            assert failure is not None
+            raise failure from None
