@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from nerveglide.errors import DatabaseUnavailable
-from nerveglide.web import middleware
+from nerveglide.services import alerts
 from tests.integration.web.test_diary import ENTRY
 
 
@@ -27,7 +27,7 @@ def test_a_failed_check_is_answered_like_any_failed_request(
     def check_patient(*args: object) -> None:
         raise failure
 
-    monkeypatch.setattr(middleware.alerts, "check_patient", check_patient)
+    monkeypatch.setattr(alerts, "check_patient", check_patient)  # as the app calls it
     answer = client.put(f"/api/diary/{date.today().isoformat()}", json=ENTRY)
     assert answer.status_code == status
     body = answer.json()
