@@ -18,11 +18,13 @@ balancer such as nginx does; the client does it here so that the proxy's own cos
 in the figures). Every user waits for each answer before sending the next request (a
 closed loop), so the throughput is what the instances sustain with that many users.
 
-Prints, per configuration: the write mix's throughput (requests answered per second), and
-p50/p95/p99 and errors per request type; then the dashboard alone (no other load), the
-goals and the two-instance speed-up. Goals (issue 10): dashboard p95 under 200 ms with
-1,000 patients; no error under the mix; two instances at least 1.6x one instance's
-throughput on the write mix. Bounded in count and time; asserts nothing.
+Prints, per configuration: the write mix's throughput (requests answered per second),
+p50/p95/p99 and errors per request type, the share of a core this client and each instance
+used during the mix (all on the same cores: a client near 100 % is the limit itself);
+then the dashboard alone (no other load), the goals and the two-instance speed-up.
+Goals (issue 10): dashboard p95 under 200 ms with 1,000 patients; no error under the mix;
+two instances at least 1.6x one instance's throughput on the write mix. Bounded in count
+and time; asserts nothing.
 
 Run: .venv/bin/python -m bench.load [--patients 1000] [--users 16] [--seconds 20]
      [--streams 2] [--only sqlite|postgres-1|postgres-2]
@@ -62,6 +64,15 @@ from nerveglide.store.db import make_engine, make_session_factory
 ROOT = Path(__file__).resolve().parent.parent
 WRITES = ("session start", "repetition", "session finish", "diary")
 FPS = 30.0
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, in seconds (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 #: Seconds between the end of the mix and the dashboard timed alone.
@@ -317,6 +328,8 @@ class Result:
     throughput: float
     stats: Stats
     dashboard_alone: list[float]
+    #: Share of one core each process used during the mix: this client, each instance.
+    cpu: dict[str, float]
 
 
 def prepare(url: str, args: argparse.Namespace) -> tuple[list[str], str]:
@@ -380,7 +393,12 @@ def run(
         running = start_instances(instances, url, data)
         try:
             bases = [base for _, base in running]
+            pids = {f"instance {n + 1}": process.pid for n, (process, _) in enumerate(running)}
+            before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+            client_before = time.process_time()
             stats, wall = asyncio.run(load(bases, patients, clinician_email, frames, args))
+            cpu = {"client": (time.process_time() - client_before) / wall}
+            cpu |= {name: (cpu_seconds(pid) - before[name]) / wall for name, pid in pids.items()}
             alone = asyncio.run(dashboard_alone(bases, clinician_email, args.dashboards))
         except Exception:
             for log in sorted(data.glob("instance-*.log")):
@@ -389,7 +407,7 @@ def run(
         finally:
             stop_instances(running)
     writes = sum(len(stats.latencies[k]) for k in WRITES)
-    return Result(label, writes / wall, stats, alone)
+    return Result(label, writes / wall, stats, alone, cpu)
 
 
 def report(result: Result) -> None:
@@ -405,6 +423,8 @@ def report(result: Result) -> None:
         )
         for detail in s.errors[kind][:3]:
             print(f"      e.g. {detail}")
+    shares = ", ".join(f"{name} {share:.0%}" for name, share in result.cpu.items())
+    print(f"  CPU during the mix, of one core: {shares}")
     alone = result.dashboard_alone
     p95 = percentile(alone, 95)
     print(

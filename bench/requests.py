@@ -13,7 +13,6 @@ Prints figures; asserts nothing. Run: .venv/bin/python -m bench.requests [--n 20
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import tempfile
@@ -25,18 +24,10 @@ from typing import Any
 
 import httpx2
 
-from bench.load import empty_postgres, start_instances, stop_instances
+from bench.load import cpu_seconds, empty_postgres, start_instances, stop_instances
 from bench.population import PASSWORD, seed_clinic
 from nerveglide.store import migrate
 from nerveglide.store.db import make_engine
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def log_in(client: httpx2.Client, base: str, email: str) -> None:
