@@ -303,18 +303,6 @@ class LiveRun:
 
     # -- frames ----------------------------------------------------------------------------
 
-    def frame(
-        self,
-        t: float,
-        width: int,
-        height: int,
-        landmarks: Sequence[Sequence[float]] | None,
-        world: Sequence[Sequence[float]] | None,
-    ) -> list[dict[str, Any]]:
-        """Feed one landmark frame; returns the events it caused (a counted repetition is
-        saved before its event is returned): :meth:`take_frame`, then :meth:`publish`."""
-        return self.publish(self.take_frame(t, width, height, landmarks, world))
-
     def take_frame(
         self,
         t: float,
