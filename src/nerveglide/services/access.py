@@ -109,17 +109,17 @@ def clinician_patients_uow(
     patients: Sequence[AccountRow],
     *,
     what: str,
-    audit_read: bool = True,
 ) -> SqlAlchemyUnitOfWork:
     """A unit of work that reads (only reads) the clinical rows of several of the
     clinician's ``patients`` (from :func:`clinician_patients`) at once; each patient's
-    read is audited (``audit_read=False`` for reads that show nothing, such as ordering
-    the dashboard). A patient who is not this clinician's is refused (404)."""
+    read is audited (reads that show nothing, such as ordering the dashboard, go through
+    :func:`clinician_scope_uow`). A patient who is not this clinician's is refused
+    (404)."""
     for patient in patients:
         if not _may_see(actor, patient):
             check_patient_access(session_factory, actor, patient.id, what=what)  # raises
     ids = sorted({p.id for p in patients})
-    if ids and audit_read:
+    if ids:
         audit.record_reads(session_factory, actor, what, ids)
     return SqlAlchemyUnitOfWork(
         session_factory,

@@ -94,9 +94,9 @@ __all__ = [
 #: :func:`make_session_factory`.
 SessionFactory: TypeAlias = Callable[[], Session]
 
-#: Run, in this order, on every new SQLite connection.
 #: Connections a SQLite engine keeps open (see make_engine).
 SQLITE_POOL_SIZE = 40
+#: Run, in this order, on every new SQLite connection.
 SQLITE_PRAGMAS: tuple[tuple[str, str], ...] = (
     ("journal_mode", "WAL"),
     ("synchronous", "FULL"),

@@ -16,7 +16,7 @@ from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.web.auth import current_login, require_actor
 
 #: Set on a request whose route changes nothing the safety rules read: the app then does
-#: not re-evaluate the patient's verdict after it (see web.app's alert_clinicians).
+#: not re-evaluate the patient's verdict after it (web.middleware.AlertClinicians).
 SAFETY_FACTS_UNCHANGED = "safety_facts_unchanged"
 
 

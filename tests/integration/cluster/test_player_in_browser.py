@@ -14,20 +14,10 @@ from playwright.sync_api import Browser, expect
 
 from tests.cluster import Cluster
 from tests.e2e.conftest import MOBILE, watch
+from tests.e2e.test_session_player import RAISE  # ten 2 s repetitions, 1 s rest
 from tests.integration.cluster.conftest import Api
 
 pytestmark = pytest.mark.e2e
-
-#: Ten repetitions of the left leg (the fewest the source gives), 2 s each with 1 s of
-#: rest: about 30 s of player.
-RAISE = {
-    "exercise_id": "seated-leg-raise",
-    "dose": "seated-leg-raise.dose.000",
-    "reps": 10,
-    "pace_s": 2,
-    "rest_between_reps_s": 1,
-    "get_ready_s": 2,
-}
 
 
 def test_the_player_goes_on_through_the_other_instance(

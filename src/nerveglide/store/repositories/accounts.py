@@ -70,9 +70,6 @@ class AccountRepository:
 
     # --- login sessions ---------------------------------------------------------------
 
-    def auth_session(self, id_hash: str) -> AuthSessionRow | None:
-        return self.session.get(AuthSessionRow, id_hash)
-
     def auth_session_with_account(
         self, id_hash: str
     ) -> tuple[AuthSessionRow, AccountRow | None] | None:

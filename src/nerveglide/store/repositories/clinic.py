@@ -124,26 +124,21 @@ class ClinicRepository:
         )
         return list(self.session.execute(statement))
 
-    def open_alerts(self, ids: Sequence[int] | None = None) -> dict[int, int]:
-        """Open alerts per patient, of ``ids`` (None: of every patient in the scope)."""
+    def open_alerts(self) -> dict[int, int]:
+        """Open alerts per patient, of every patient in the scope."""
         a = AlertRow
         statement = (
             select(a.patient_id, func.count())
             .where(a.acknowledged_at.is_(None))
             .group_by(a.patient_id)
         )
-        if ids is not None:
-            statement = statement.where(a.patient_id.in_(ids))
         return {pid: int(n) for pid, n in self.session.execute(statement)}
 
-    def status_tiers(self, ids: Sequence[int] | None = None) -> list[AnyRow]:
-        """``(patient_id, tier, rules_version)`` of each patient's stored verdict, of
-        ``ids`` (None: of every patient in the scope)."""
+    def status_tiers(self) -> list[AnyRow]:
+        """``(patient_id, tier, rules_version)`` of the stored verdict of every patient in
+        the scope."""
         p = PatientStatusRow
-        statement = select(p.patient_id, p.tier, p.rules_version)
-        if ids is not None:
-            statement = statement.where(p.patient_id.in_(ids))
-        return list(self.session.execute(statement))
+        return list(self.session.execute(select(p.patient_id, p.tier, p.rules_version)))
 
     def statuses(self, ids: Sequence[int]) -> list[PatientStatusRow]:
         statement = select(PatientStatusRow).where(PatientStatusRow.patient_id.in_(ids))
