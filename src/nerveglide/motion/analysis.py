@@ -939,11 +939,15 @@ def _glide_cues(
             )
     # Joints that move with the leg (the reference motion's couplings), phase by phase.
     # A glide with a counter swing (the kick) splits at the coupled joint's own turning
-    # point, which is where the person actually changed direction.
+    # point, which is where the person actually changed direction; that swing is measured
+    # from the joint's own opposite extreme before the turn (within the same lead as the
+    # turn's search), not from the repetition's start: the start is where the counted
+    # joint left rest, and the head may set off a little before the knee.
     windows: dict[str, tuple[float, float]] = {
         spec.main_phase: (main_from, arrive),
         spec.return_phase: (hold_end, end),
     }
+    swing_from: dict[str, float] = {}
     counter = [c for c in spec.couplings if c.kind == "move" and c.phase != spec.main_phase]
     for c in counter:
         col = series.column(c.joint)
@@ -952,13 +956,16 @@ def _glide_cues(
             turn = float(t[m][int(np.argmax(col[m] * c.sign))])
             windows[c.phase] = (start, turn)
             windows[spec.main_phase] = (turn, arrive)
+            before = m & (t <= turn)
+            swing_from[c.phase] = float(t[before][int(np.argmin(col[before] * c.sign))])
     seen_steps: set[str] = set()
     for c in spec.couplings:
         if c.phase not in windows:
             continue
         a, b = windows[c.phase]
         col = series.column(c.joint)
-        va, vb = _value_at(t, col, a, 0.15), _value_at(t, col, b, 0.15)
+        va = _value_at(t, col, swing_from.get(c.phase, a), 0.15)
+        vb = _value_at(t, col, b, 0.15)
         if va is None or vb is None:
             continue
         change = (vb - va) * c.sign

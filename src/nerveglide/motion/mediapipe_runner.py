@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -42,24 +43,30 @@ _BODY = (
 )
 
 
+# Redirecting the process's stderr is one change for all threads: models tracking parts
+# of a clip at once take turns, so each puts back the real stderr, not another's devnull.
+_STDERR_LOCK = threading.Lock()
+
+
 @contextlib.contextmanager
 def _quiet_native_stderr() -> Iterator[None]:
     """Silence the C++ libraries' start-up chatter (TensorFlow Lite's and absl's notes on
-    stderr, written past Python) while the model loads and runs its first frame."""
+    stderr, written past Python) while the model loads and runs its first frames."""
     try:
         fd = sys.stderr.fileno()
     except (AttributeError, OSError, ValueError):
         yield
         return
-    sys.stderr.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), fd)
-            yield
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
+    with _STDERR_LOCK:
+        sys.stderr.flush()
+        saved = os.dup(fd)
+        try:
+            with open(os.devnull, "w") as devnull:
+                os.dup2(devnull.fileno(), fd)
+                yield
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
 
 
 def _load_pose_module() -> Any:

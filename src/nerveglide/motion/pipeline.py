@@ -4,13 +4,14 @@ live camera).
 :class:`Tracker` runs a :class:`~nerveglide.motion.source.PoseSource` over frames in
 order, keeps each frame's landmarks, and on a few frames spread over the clip asks the
 source whether anyone else is in the picture. :meth:`Tracker.landmarks` then hands the
-track to :func:`~nerveglide.motion.analysis.analyse`. It is a plain generator: the caller
-drives it (and shows progress) by iterating, with no callbacks.
+track to :func:`~nerveglide.motion.analysis.analyse`; :func:`joined` does the same for the
+trackers of consecutive parts of one clip (each part tracked on its own core). It is a
+plain generator: the caller drives it (and shows progress) by iterating, with no callbacks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,14 +82,20 @@ class Tracker:
             yield self.feed(index, t, image)
 
     def landmarks(self) -> Landmarks:
-        return Landmarks.from_poses(
-            self._times,
-            self._poses,
-            width=self.width,
-            height=self.height,
-            others_checked=self.others_checked,
-            others_found=self.others_found,
-        )
+        return joined([self])
+
+
+def joined(trackers: Sequence[Tracker]) -> Landmarks:
+    """One track from the trackers of consecutive parts of a clip, in order."""
+    first = trackers[0]
+    return Landmarks.from_poses(
+        [t for tracker in trackers for t in tracker._times],
+        [pose for tracker in trackers for pose in tracker._poses],
+        width=first.width,
+        height=first.height,
+        others_checked=sum(tracker.others_checked for tracker in trackers),
+        others_found=sum(tracker.others_found for tracker in trackers),
+    )
 
 
 def save_landmarks(path: Path, lm: Landmarks) -> None:

@@ -7,6 +7,9 @@
   a second thread so that decoding overlaps the pose model; rotation metadata is honoured
   (OpenCV's FFmpeg backend turns the frames upright), so portrait phone clips come out
   portrait.
+* :func:`split` cuts a clip into consecutive :class:`Segment` s that :func:`frames` decodes
+  apart (each from its own seek), so that each core can track a part of the clip; where
+  the file can't be cut exactly (no timestamps, a seek that misses), it stays whole.
 * :class:`AnnotatedWriter` writes the annotated MP4: H.264 through the ``ffmpeg`` program
   when it is installed (browsers play it), else MPEG-4 Part 2 through OpenCV (video players
   do; browsers may not).
@@ -21,7 +24,7 @@ import queue
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,19 +138,122 @@ class Frame:
     index: int
     t: float
     image: Image
+    lead_in: bool = False
+    """Decoded only to settle the pose model's track before a segment (index -1)."""
 
 
-def frames(info: VideoInfo, *, prefetch: int = 4) -> Iterator[Frame]:
-    """Every frame of the video, upright, with its time in seconds.
+#: A part shorter than this is not worth its own track: each part starts by searching
+#: the whole frame for the person (about twice the cost of a tracked frame).
+MIN_SEGMENT_S = 4.0
+#: Each part after the first starts tracking this long before its first frame, so that
+#: the model's track has settled on the person (it tracks from its previous frame's
+#: landmarks) before the part's frames count: the frames of this lead-in are tracked and
+#: dropped, and the seam between two parts does not show in the landmarks.
+LEAD_IN_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Consecutive frames of a clip: from frame ``first_index`` (whose container time is
+    ``start_ms``; ``None`` for the clip's start) up to, not including, the first frame
+    whose time is ``end_ms`` or later (``None``: to the end of the file). Decoding starts
+    at frame ``lead_in_index`` (at or before ``first_index``): the frames before
+    ``start_ms`` come out marked ``lead_in``."""
+
+    first_index: int = 0
+    start_ms: float | None = None
+    end_ms: float | None = None
+    lead_in_index: int = 0
+
+
+WHOLE = Segment()
+
+
+def _seek(cv2: Any, path: Path, index: int) -> tuple[Any, float] | None:
+    """A capture whose next read is frame ``index`` (as OpenCV counts them), and that
+    frame's container time; ``None`` when the file can't be sought (no usable times)."""
+    capture = _open(cv2, path)
+    if not capture.isOpened() or not capture.set(cv2.CAP_PROP_POS_FRAMES, index):
+        capture.release()
+        return None
+    ok, image = capture.read()
+    ms = float(capture.get(cv2.CAP_PROP_POS_MSEC)) if ok and image is not None else math.nan
+    # Seek again, so that the caller reads the frame whose time was just taken.
+    if not (math.isfinite(ms) and ms > 0) or not capture.set(cv2.CAP_PROP_POS_FRAMES, index):
+        capture.release()
+        return None
+    return capture, ms
+
+
+def _time_at(cv2: Any, path: Path, index: int) -> float | None:
+    found = _seek(cv2, path, index)
+    if found is None:
+        return None
+    found[0].release()
+    return found[1]
+
+
+def split(info: VideoInfo, parts: int) -> list[Segment]:
+    """Up to ``parts`` segments that together hold every frame once, in order, each at
+    least :data:`MIN_SEGMENT_S` long; ``[WHOLE]`` when the clip is short or can't be cut.
+    The cuts are the frames' own container times, so a seek that lands a frame off still
+    leaves no gap and no overlap."""
+    parts = min(parts, int(info.duration_s // MIN_SEGMENT_S))
+    if parts <= 1:
+        return [WHOLE]
+    cv2 = _cv2()
+    lead_in = round(LEAD_IN_S * info.fps)
+    cuts: list[tuple[int, float, int]] = []
+    for k in range(1, parts):
+        index = round(k * info.frame_count / parts)
+        ms = _time_at(cv2, info.path, index)
+        lead_in_ms = _time_at(cv2, info.path, index - lead_in)
+        if (
+            ms is None
+            or lead_in_ms is None
+            or lead_in_ms >= ms
+            or (cuts and lead_in_ms <= cuts[-1][1])
+        ):
+            return [WHOLE]
+        cuts.append((index, ms, index - lead_in))
+    return [
+        Segment(end_ms=cuts[0][1]),
+        *(
+            Segment(
+                first_index=index,
+                start_ms=ms,
+                end_ms=cuts[k + 1][1] if k + 1 < len(cuts) else None,
+                lead_in_index=lead_in_index,
+            )
+            for k, (index, ms, lead_in_index) in enumerate(cuts)
+        ),
+    ]
+
+
+def frames(
+    info: VideoInfo, *, prefetch: int = 4, segment: Segment = WHOLE
+) -> Generator[Frame, None, None]:
+    """Every frame of the video (or of one ``segment`` of it, after its lead-in frames),
+    upright, with its time in seconds.
 
     Times come from the container's timestamps when they increase, else from
     ``index / fps``. Raises :class:`TruncatedVideo` after the last frame when the file
     stops well short of the frames its header declares.
     """
     cv2 = _cv2()
-    capture = _open(cv2, info.path)
-    if not capture.isOpened():
-        raise NotAVideo(f"{info.path.name} can no longer be opened")
+    start_ms = segment.start_ms
+    if start_ms is None:
+        capture = _open(cv2, info.path)
+        if not capture.isOpened():
+            raise NotAVideo(f"{info.path.name} can no longer be opened")
+    else:
+        found = _seek(cv2, info.path, segment.lead_in_index)
+        if found is None or found[1] > start_ms:
+            if found is not None:
+                found[0].release()
+            raise NotAVideo(f"{info.path.name} changed while it was being read")
+        capture = found[0]
+    end_ms = segment.end_ms
     slots: queue.Queue[tuple[Image, float] | None] = queue.Queue(maxsize=max(1, prefetch))
     stop = threading.Event()
 
@@ -158,13 +264,15 @@ def frames(info: VideoInfo, *, prefetch: int = 4) -> Iterator[Frame]:
                 if not ok or image is None:
                     break
                 ms = float(capture.get(cv2.CAP_PROP_POS_MSEC))
+                if end_ms is not None and ms >= end_ms:
+                    break
                 slots.put((image, ms))
         finally:
             slots.put(None)
 
     thread = threading.Thread(target=reader, name="nerveglide-decode", daemon=True)
     thread.start()
-    index = 0
+    index = segment.first_index
     last_t = -1.0
     try:
         while True:
@@ -172,6 +280,9 @@ def frames(info: VideoInfo, *, prefetch: int = 4) -> Iterator[Frame]:
             if item is None:
                 break
             image, ms = item
+            if start_ms is not None and ms < start_ms:
+                yield Frame(index=-1, t=ms / 1000.0, image=image, lead_in=True)
+                continue
             t = ms / 1000.0
             if not (math.isfinite(t) and t > last_t) or (index > 0 and t == 0.0):
                 t = index / info.fps
@@ -185,6 +296,8 @@ def frames(info: VideoInfo, *, prefetch: int = 4) -> Iterator[Frame]:
                 slots.get(timeout=0.05)
         thread.join()
         capture.release()
+    if end_ms is not None:
+        return  # the file goes on: the last segment checks its length
     if index < 2:
         raise EmptyVideo(f"{info.path.name} has only {index} frame(s): film a video of the set")
     if info.frame_count > 2 and index < _TRUNCATION_TOLERANCE * info.frame_count:

@@ -9,9 +9,11 @@ failure never leaves a partial set of files that looks complete.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,10 +22,10 @@ from pathlib import Path
 from nerveglide.content.schema import Exercise
 from nerveglide.errors import NotFound
 from nerveglide.motion.analysis import Analysis, Landmarks, LegChoice, analyse
-from nerveglide.motion.pipeline import Tracker
+from nerveglide.motion.pipeline import Tracker, joined
 from nerveglide.motion.source import PoseSource
 from nerveglide.motion.spec import GlideSpec, Movement
-from nerveglide.motion.video import VideoInfo, frames, probe
+from nerveglide.motion.video import VideoInfo, frames, probe, split
 
 __all__ = [
     "OUTPUT_FILES",
@@ -46,30 +48,123 @@ Progress = Callable[[int, int], None]
 """Called as ``progress(frames_done, frames_total)``."""
 
 
-def track_video(
-    path: Path, *, progress: Progress | None = None, source: PoseSource | None = None
-) -> tuple[VideoInfo, Landmarks]:
-    """Run the pose model (BlazePose unless ``source`` is given) over every frame."""
+#: At most this many parts of a clip are tracked at once (each holds its own copy of the
+#: model, about 100 MB); fewer on a machine with fewer cores.
+MAX_PARTS = 4
+
+SourceFactory = Callable[[], PoseSource]
+"""Makes a fresh pose source: one per part of the clip."""
+
+
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _blazepose() -> PoseSource:
     from nerveglide.motion.mediapipe_runner import MediaPipePoseSource
 
+    return MediaPipePoseSource()
+
+
+def track_video(
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    source: PoseSource | None = None,
+    sources: SourceFactory | None = None,
+    parts: int | None = None,
+) -> tuple[VideoInfo, Landmarks]:
+    """Run the pose model over every frame.
+
+    The clip is cut into ``parts`` consecutive parts (by default one per core, at most
+    :data:`MAX_PARTS`; see :func:`~nerveglide.motion.video.split`), each tracked by its
+    own model (from ``sources``, BlazePose by default) on its own thread, and the tracks
+    joined in order: the model tracks from frame to frame, so one track can only use one
+    core. A given ``source`` tracks the whole clip alone, in order. ``progress`` is
+    called on the calling thread.
+    """
     info = probe(path)
-    pose_source: PoseSource = MediaPipePoseSource() if source is None else source
-    try:
-        tracker = Tracker(
-            pose_source,
-            width=info.width,
-            height=info.height,
-            expected_frames=info.frame_count,
-            fps=info.fps,
-        )
+    if source is not None:
+        tracker = _tracker(source, info)
         for frame in frames(info):
             tracker.feed(frame.index, frame.t, frame.image)
             if progress is not None:
                 progress(frame.index + 1, info.frame_count)
+        return info, tracker.landmarks()
+
+    segments = split(info, min(usable_cores(), MAX_PARTS) if parts is None else parts)
+    make = sources or _blazepose
+    pose_sources: list[PoseSource] = []
+    try:
+        # Made here, one after the other: loading a model is not safe to run at once.
+        for _ in segments:
+            pose_sources.append(make())
+        trackers = [_tracker(s, info) for s in pose_sources]
+        done = [0] * len(segments)
+        failures: list[BaseException] = []
+        stop = threading.Event()
+
+        def report() -> None:
+            if progress is not None:
+                progress(min(sum(done), info.frame_count), info.frame_count)
+
+        def track(k: int, *, alone: bool = False) -> None:
+            part = frames(info, segment=segments[k])
+            try:
+                for frame in part:
+                    if stop.is_set():
+                        return
+                    if frame.lead_in:
+                        pose_sources[k].detect(frame.image, frame.t)
+                        continue
+                    trackers[k].feed(frame.index, frame.t, frame.image)
+                    done[k] += 1
+                    if alone:
+                        report()
+            except BaseException as exc:  # re-raised on the calling thread
+                failures.append(exc)
+                stop.set()
+            finally:
+                part.close()
+
+        if len(segments) == 1:
+            track(0, alone=True)
+        else:
+            threads = [
+                threading.Thread(target=track, args=(k,), name=f"nerveglide-track-{k}")
+                for k in range(len(segments))
+            ]
+            try:
+                for thread in threads:
+                    thread.start()
+                while any(thread.is_alive() for thread in threads):
+                    for thread in threads:
+                        thread.join(timeout=0.1 / len(threads))
+                    report()
+            finally:
+                stop.set()  # on an interrupt: the other threads stop at their next frame
+                for thread in threads:
+                    thread.join()
+        if failures:
+            raise failures[0]
     finally:
-        if source is None:
+        for pose_source in pose_sources:
             pose_source.close()
-    return info, tracker.landmarks()
+    return info, joined(trackers)
+
+
+def _tracker(source: PoseSource, info: VideoInfo) -> Tracker:
+    return Tracker(
+        source,
+        width=info.width,
+        height=info.height,
+        expected_frames=info.frame_count,
+        fps=info.fps,
+    )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import pytest
 
 from nerveglide.content.loader import default_library
 from nerveglide.content.schema import Exercise
+from nerveglide.domain.timeline import PoseAngles, Timeline
 from nerveglide.motion.analysis import Analysis, analyse
 from nerveglide.motion.errors import NoRepetition, WrongPosture
 from nerveglide.motion.spec import GlideSpec
@@ -142,6 +143,29 @@ def test_kick_with_a_static_head_is_cued_and_the_phase_relation_measured():
     moving = a.reps[0].measures["neck_knee_correlation"]
     assert moving is not None
     assert moving > 0.5
+
+
+def knee_lags(exercise: Exercise, lag: float) -> Change:
+    """The knee follows the reference motion ``lag`` of a cycle late (the head on time)."""
+    timeline = Timeline.of(exercise.reference_motion, {})
+    first = timeline.durations[0]
+    cycle = timeline.cycle_seconds - first
+
+    def change(p: PoseAngles, f: float) -> PoseAngles:
+        late = timeline.pose_at(first + max(0.0, (f - lag) / (1 - lag)) * cycle)
+        return replace(p, knee_flexion=late.knee_flexion)
+
+    return change
+
+
+@pytest.mark.parametrize("lag", [0.1, 0.2])
+def test_a_head_that_sets_off_before_the_knee_is_not_cued_as_static(lag: float):
+    """The kick's head drop is measured from where the head itself started (at most
+    0.5 s before the repetition), not from where the knee left rest: a fifth of a cycle
+    late, the knee leaves rest when the head has nearly finished dropping."""
+    exercise = glide("seated-leg-kick")
+    a = run(Clip(exercise, reps=3, noise_px=1, changes={1: [knee_lags(exercise, lag)]}))
+    assert form(a) == [[], [], []]
 
 
 def test_the_leg_given_is_the_leg_counted():
