@@ -23,6 +23,11 @@ saved, the reply. Prints:
 ``bench/live_feed.py`` times ``LiveCoach.feed`` alone over a long stream (its growth
 over a session).
 
+The clients start spread over the clip's first two seconds (its rest before the first
+repetition) and within a frame's interval, as people who did not start together: in step,
+every stream's frames would arrive in the same millisecond and every repetition be saved
+at the same moment.
+
 Bounded: at most ``--clients`` streams (default 10) for at most ``--seconds`` (default 20).
 Prints figures; asserts nothing. Run: .venv/bin/python -m bench.live [--clients 50] [--ping]
 """
@@ -57,6 +62,9 @@ from nerveglide.services.live import pose_from_frame
 from nerveglide.web.live_messages import FrameIn, parse_message
 
 FPS = 30.0
+#: The clients start spread over this much of the clip: its rest before the first
+#: repetition (the coach asks the person to start still, in the start position).
+SPREAD_S = 2.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -132,6 +140,7 @@ async def client(
     frames: list[str],
     seconds: float,
     ping: bool,
+    delay: float = 0.0,
 ) -> tuple[list[float], int]:
     """One camera page: sends its frames at 30 a second, as the page does (the newest
     picture, never waiting for the server). Without ``ping``, the latency of each frame
@@ -180,7 +189,7 @@ async def client(
                 take(json.loads(raw))
 
         reader = None if ping else asyncio.create_task(events())
-        start = time.perf_counter()
+        start = time.perf_counter() + delay
         for i, frame in enumerate(frames):
             due = start + i / FPS
             if due - start > seconds:
@@ -240,8 +249,24 @@ async def run(clients: int, seconds: float, lm: Landmarks, ping: bool) -> None:
                 live = request(base, login, "POST", f"/api/sessions/{s['id']}/live")
                 sessions.append((s["id"], live["token"]))
             cpu0, wall0 = cpu_seconds(process.pid), time.perf_counter()
+            # People don't move in step: client k starts k/N of the way into the clip's
+            # first SPREAD_S and k/N of a frame later, so that neither the frames nor the
+            # counted repetitions (each saved to the database) all come at once.
+            n = len(sessions)
             results = await asyncio.gather(
-                *(client(base, login, sid, tok, frames, seconds, ping) for sid, tok in sessions)
+                *(
+                    client(
+                        base,
+                        login,
+                        sid,
+                        tok,
+                        frames[round(k / n * SPREAD_S * FPS) :],
+                        seconds,
+                        ping,
+                        delay=k / n / FPS,
+                    )
+                    for k, (sid, tok) in enumerate(sessions)
+                )
             )
             cpu = cpu_seconds(process.pid) - cpu0
             wall = time.perf_counter() - wall0
