@@ -12,7 +12,9 @@ saved, the reply. Prints:
 
 * p50 / p95 / p99 of that time over every such frame of every client (goal: p95 under
   20 ms with 50 streams on 2 cores); with ``--ping``, each frame is followed by a ping and
-  every frame is timed to its pong instead (twice the messages: the page sends no pings),
+  every frame is timed to its pong instead (twice the messages: the page sends no pings);
+  and apart, the frames that counted a repetition (saved to the database before their
+  events are sent) and the others,
 * the server's CPU per stream (its process's CPU time over the run, per stream and per
   second), and per frame,
 * in process, without the network: the server's own work per frame, split into taking
@@ -141,7 +143,7 @@ async def client(
     seconds: float,
     ping: bool,
     delay: float = 0.0,
-) -> tuple[list[float], int]:
+) -> tuple[list[float], int, tuple[list[float], list[float]]]:
     """One camera page: sends its frames at 30 a second, as the page does (the newest
     picture, never waiting for the server). Without ``ping``, the latency of each frame
     that caused an event (every event carries its frame's time ``t``) is taken when the
@@ -158,7 +160,8 @@ async def client(
     headers = {"Cookie": cookie(login)}  # the handshake carries the login, as a browser's
     times = [float(json.loads(frame)["t"]) for frame in frames]
     sent_at: list[float] = []  # when frame k was sent
-    answered: set[int] = set()
+    answered: dict[int, float] = {}  # frame -> latency of its first event (ms)
+    counted: set[int] = set()  # frames that counted a repetition
     async with websockets.connect(url, max_size=2**20, additional_headers=headers) as ws:
         hello = {
             "v": 1,
@@ -180,9 +183,12 @@ async def client(
             if ping or not isinstance(t, (int, float)):
                 return
             k = bisect.bisect_left(times, float(t) - 1e-6)
-            if k < len(sent_at) and abs(times[k] - float(t)) < 1e-3 and k not in answered:
-                answered.add(k)
-                latencies.append((time.perf_counter() - sent_at[k]) * 1000)
+            if k < len(sent_at) and abs(times[k] - float(t)) < 1e-3:
+                if k not in answered:
+                    answered[k] = (time.perf_counter() - sent_at[k]) * 1000
+                    latencies.append(answered[k])
+                if event["type"] == "rep":
+                    counted.add(k)
 
         async def events() -> None:
             async for raw in ws:
@@ -208,7 +214,14 @@ async def client(
         if reader is not None:
             await asyncio.sleep(0.5)  # the last frames' events
             reader.cancel()
-    return latencies, reps
+    return (
+        latencies,
+        reps,
+        (
+            [v for k, v in answered.items() if k in counted],
+            [v for k, v in answered.items() if k not in counted],
+        ),
+    )
 
 
 def in_process(frames: list[str]) -> tuple[list[float], list[float]]:
@@ -276,7 +289,9 @@ async def run(clients: int, seconds: float, lm: Landmarks, ping: bool) -> None:
         finally:
             process.terminate()
             process.wait(timeout=10)
-    latencies = [x for lat, _ in results for x in lat]
+    latencies = [x for lat, _, _ in results for x in lat]
+    counting = [x for _, _, (lat, _) in results for x in lat]
+    others = [x for _, _, (_, lat) in results for x in lat]
     total = min(len(frames), int(seconds * FPS) + 1) * clients
     print(f"{clients} streams at {FPS:g} frames/s for {wall:.1f} s on loopback: {total} frames")
     what = (
@@ -288,11 +303,18 @@ async def run(clients: int, seconds: float, lm: Landmarks, ping: bool) -> None:
         f"  {what}: p50 {percentile(latencies, 50):.1f} ms, "
         f"p95 {percentile(latencies, 95):.1f} ms, p99 {percentile(latencies, 99):.1f} ms"
     )
+    if counting:
+        print(
+            f"  of them, the {len(counting)} frames that counted a repetition (saved before "
+            f"their events are sent): p50 {percentile(counting, 50):.1f} ms, "
+            f"p95 {percentile(counting, 95):.1f} ms; the others: p50 "
+            f"{percentile(others, 50):.1f} ms, p95 {percentile(others, 95):.1f} ms"
+        )
     print(
         f"  server CPU: {cpu:.1f} s over {wall:.1f} s = {cpu / wall / clients * 100:.1f} % of a "
         f"core per stream, {cpu / max(total, 1) * 1000:.2f} ms per frame"
     )
-    print(f"  repetitions counted per client: {sorted({r for _, r in results})}")
+    print(f"  repetitions counted per client: {sorted({r for _, r, _ in results})}")
     print(
         f"  load average (1 min) after the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
     )
