@@ -380,10 +380,19 @@ def _bilateral(a: _LegCount, b: _LegCount) -> bool:
     return matched >= 0.5 * len(few.segments)
 
 
-def _image_span(series: Series, column: str) -> float:
-    x = series.image[:, COLUMN[column]]
+def movement_span(x: FloatArray) -> float:
+    """How far an angle moved: the span between its 3rd and 97th percentiles (unknown
+    values left out), so that a few frames where the model lost a hidden limb don't count
+    as movement; 0 with fewer than 3 known values."""
     x = x[np.isfinite(x)]
-    return float(np.percentile(x, 97) - np.percentile(x, 3)) if len(x) > 2 else 0.0
+    if len(x) < 3:
+        return 0.0
+    low, high = np.percentile(x, [3, 97])
+    return float(high - low)
+
+
+def _image_span(series: Series, column: str) -> float:
+    return movement_span(series.image[:, COLUMN[column]])
 
 
 def _check_filming(lm: Landmarks, view: ViewReport, spec: GlideSpec | None) -> None:

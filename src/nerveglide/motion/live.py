@@ -113,6 +113,7 @@ from nerveglide.motion.analysis import (
     _overlap,
     _smooth_speed,
     _uncertainty,
+    movement_span,
 )
 from nerveglide.motion.angles import (
     ANGLE_COLUMNS,
@@ -785,13 +786,12 @@ class LiveCoach:
         return abs(track.calibration.span) if track.calibration is not None else 0.0
 
     def _image_span(self, track: _Track, a: float, b: float) -> float:
-        """How far the track's joint moved in the image between ``a`` and ``b``: the
-        span between its 3rd and 97th percentiles, as offline (``analysis._image_span``),
-        so that a few frames where the model lost a hidden leg don't count as movement."""
+        """How far the track's joint moved in the image between ``a`` and ``b``, measured
+        as offline (:func:`~nerveglide.motion.analysis.movement_span`)."""
         t = self._columns.since("t")
-        x = self._columns.since("image")[(t >= a) & (t <= b), COLUMN[track.column]]
-        x = x[np.isfinite(x)]
-        return float(np.percentile(x, 97) - np.percentile(x, 3)) if len(x) > 2 else 0.0
+        return movement_span(
+            self._columns.since("image")[(t >= a) & (t <= b), COLUMN[track.column]]
+        )
 
     # -- reporting a repetition ---------------------------------------------------------
 

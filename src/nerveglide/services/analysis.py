@@ -25,7 +25,7 @@ from nerveglide.motion.analysis import Analysis, Landmarks, LegChoice, analyse
 from nerveglide.motion.pipeline import Tracker, joined
 from nerveglide.motion.source import PoseSource
 from nerveglide.motion.spec import GlideSpec, Movement
-from nerveglide.motion.video import VideoInfo, frames, probe, split
+from nerveglide.motion.video import WHOLE, VideoInfo, frames, probe, split
 
 __all__ = [
     "OUTPUT_FILES",
@@ -89,20 +89,16 @@ def track_video(
     """
     info = probe(path)
     if source is not None:
-        tracker = _tracker(source, info)
-        for frame in frames(info):
-            tracker.feed(frame.index, frame.t, frame.image)
-            if progress is not None:
-                progress(frame.index + 1, info.frame_count)
-        return info, tracker.landmarks()
-
-    segments = split(info, min(usable_cores(), MAX_PARTS) if parts is None else parts)
+        segments = [WHOLE]
+    else:
+        segments = split(info, min(usable_cores(), MAX_PARTS) if parts is None else parts)
     make = sources or _blazepose
     pose_sources: list[PoseSource] = []
     try:
-        # Made here, one after the other: loading a model is not safe to run at once.
+        # Made here, one after the other: each model silences the process's stderr while
+        # it loads.
         for _ in segments:
-            pose_sources.append(make())
+            pose_sources.append(source or make())
         trackers = [_tracker(s, info) for s in pose_sources]
         done = [0] * len(segments)
         failures: list[BaseException] = []
@@ -152,8 +148,9 @@ def track_video(
         if failures:
             raise failures[0]
     finally:
-        for pose_source in pose_sources:
-            pose_source.close()
+        if source is None:  # a given source is the caller's to close
+            for pose_source in pose_sources:
+                pose_source.close()
     return info, joined(trackers)
 
 
