@@ -30,8 +30,12 @@ repetition) and within a frame's interval, as people who did not start together:
 every stream's frames would arrive in the same millisecond and every repetition be saved
 at the same moment.
 
+``--workers N`` runs the server as N processes on the port (``nerveglide serve --workers``);
+its CPU is then that of all of them.
+
 Bounded: at most ``--clients`` streams (default 10) for at most ``--seconds`` (default 20).
-Prints figures; asserts nothing. Run: .venv/bin/python -m bench.live [--clients 50] [--ping]
+Prints figures; asserts nothing. Run:
+.venv/bin/python -m bench.live [--clients 50] [--workers 2] [--ping]
 """
 
 from __future__ import annotations
@@ -103,7 +107,7 @@ def request(
         return json.load(response)
 
 
-def serve(data: Path) -> tuple[subprocess.Popen[bytes], str]:
+def serve(data: Path, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     env = {**os.environ, "NERVEGLIDE_DATA_DIR": str(data), "NERVEGLIDE_DATABASE_URL": ""}
     subprocess.run([sys.executable, "-m", "nerveglide", "db", "upgrade"], env=env, check=True)
     import socket
@@ -112,8 +116,9 @@ def serve(data: Path) -> tuple[subprocess.Popen[bytes], str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     log = (data / "server.log").open("w")
+    argv = [sys.executable, "-m", "nerveglide", "serve", "--port", str(port)]
     process = subprocess.Popen(
-        [sys.executable, "-m", "nerveglide", "serve", "--port", str(port)],
+        [*argv, "--workers", str(workers)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -130,8 +135,15 @@ def serve(data: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and of every process under it (``--workers``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = [
+        int(c)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for c in (task / "children").read_text().split()
+    ]
+    return own + sum(cpu_seconds(c) for c in children)
 
 
 async def client(
@@ -243,10 +255,10 @@ def in_process(frames: list[str]) -> tuple[list[float], list[float]]:
     return intake, coaching
 
 
-async def run(clients: int, seconds: float, lm: Landmarks, ping: bool) -> None:
+async def run(clients: int, seconds: float, lm: Landmarks, ping: bool, workers: int) -> None:
     frames = [json.dumps(frame_message(lm, i), separators=(",", ":")) for i in range(len(lm.t))]
     with tempfile.TemporaryDirectory(prefix="nerveglide-bench-live-") as folder:
-        process, base = serve(Path(folder))
+        process, base = serve(Path(folder), workers)
         try:
             database = f"sqlite:///{Path(folder) / 'nerveglide.db'}"
             login = register_patient(base, database, "bench.patient@example.org")
@@ -293,7 +305,10 @@ async def run(clients: int, seconds: float, lm: Landmarks, ping: bool) -> None:
     counting = [x for _, _, (lat, _) in results for x in lat]
     others = [x for _, _, (_, lat) in results for x in lat]
     total = min(len(frames), int(seconds * FPS) + 1) * clients
-    print(f"{clients} streams at {FPS:g} frames/s for {wall:.1f} s on loopback: {total} frames")
+    print(
+        f"{clients} streams at {FPS:g} frames/s for {wall:.1f} s on loopback, "
+        f"{workers} server process{'es' if workers > 1 else ''}: {total} frames"
+    )
     what = (
         "frame sent -> the pong of the ping after it (every frame)"
         if ping
@@ -346,12 +361,15 @@ def main() -> None:
         action="store_true",
         help="follow each frame with a ping and time every frame to its pong",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (nerveglide serve --workers)"
+    )
     args = parser.parse_args()
     clients = max(1, min(100, args.clients))
     seconds = max(1.0, min(60.0, args.seconds))
     lm = track(args.cache)
     print(f"landmarks of {CLIP.relative_to(SHARED)}: {len(lm.t)} frames")
-    asyncio.run(run(clients, seconds, lm, args.ping))
+    asyncio.run(run(clients, seconds, lm, args.ping, max(1, min(8, args.workers))))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from nerveglide.errors import NerveglideError
 from nerveglide.json_logs import uvicorn_log_config
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from sqlalchemy import Engine
 
     from nerveglide.services.uow import SqlAlchemyUnitOfWork
@@ -65,6 +66,15 @@ def sources_of(library: Library, item: Item) -> str:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes sharing the port (one per core uses every core; "
+            "each keeps its state in the database, as the instances of a cluster do).",
+        ),
+    ] = 1,
 ) -> None:
     """Start the web app and print its address."""
     import uvicorn
@@ -82,14 +92,22 @@ def serve(
         raise fail(exc.message) from None
     host = host or settings.host
     port = port or settings.port
-    application = create_app(settings)
-    console.print(f"nerveglide is running at [bold]http://{host}:{port}[/]", highlight=False)
+    # Several processes each import the app themselves (built from the same environment).
+    application: FastAPI | str = (
+        create_app(settings) if workers == 1 else "nerveglide.web.app:app_from_environment"
+    )
+    processes = "" if workers == 1 else f" ({workers} processes)"
+    console.print(
+        f"nerveglide is running at [bold]http://{host}:{port}[/]{processes}", highlight=False
+    )
     # The app writes its own access log (nerveglide.web.request_log) and believes
     # X-Forwarded-* from NERVEGLIDE_TRUSTED_PROXIES alone (create_app), so uvicorn doesn't.
     uvicorn.run(
         application,
         host=host,
         port=port,
+        workers=workers,
+        factory=workers > 1,
         log_config=uvicorn_log_config(settings.log_format),
         access_log=False,
         proxy_headers=False,

@@ -586,7 +586,13 @@ class LiveCoach:
 
     def _calibrate(self, track: _Track, now: float) -> list[Event]:
         t, v = self._values(track.column)
-        found = calibrate(t, v, direction=self.direction, rest_from_start=True)
+        found = calibrate(
+            t,
+            v,
+            direction=self.direction,
+            rest_from_start=True,
+            swings_back=self.spec is not None and self.spec.counter_swing,
+        )
         if track.calibration is None:
             if found is None:
                 return []

@@ -18,6 +18,7 @@ the sample that completes it, so the same code serves a live camera.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +79,24 @@ class Calibration:
         return (value - self.rest) / span
 
 
+def _still_levels(times: FloatArray, values: FloatArray) -> Iterator[float]:
+    """The level of each still stretch of a series, in order: the median of its first
+    second (a long hold is one level, not many)."""
+    still = _still(times, values)
+    i, n = 0, len(values)
+    while i < n:
+        if not still[i]:
+            i += 1
+            continue
+        stop = i
+        while stop + 1 < n and still[stop + 1] and times[stop + 1] - times[i] < 1.0:
+            stop += 1
+        yield float(np.median(values[i : stop + 1]))
+        i = stop + 1
+        while i < n and still[i]:  # the rest of that stretch
+            i += 1
+
+
 def _still(times: FloatArray, values: FloatArray) -> npt.NDArray[np.bool_]:
     """Samples where the joint is not moving: speed under a tenth of its typical fast
     movement in the clip (the 95th percentile of speed)."""
@@ -93,6 +112,7 @@ def calibrate(
     *,
     direction: int = 0,
     rest_from_start: bool = False,
+    swings_back: bool = False,
 ) -> Calibration | None:
     """The rest level and end of range of a joint in a clip, or ``None`` when it moves
     through less than :data:`MIN_RANGE_DEG`.
@@ -104,8 +124,13 @@ def calibrate(
     ``rest`` is the level of the first still stretch of the clip (people start from the
     start position), unless that lies nearer the far end than the other extreme, when it
     is the extreme opposite the far end (a clip that starts mid-movement). With
-    ``rest_from_start`` (a live stream, which sees the start) it is always the first
-    still stretch's level, and the far end must lie in ``direction`` from it.
+    ``rest_from_start`` (a live stream, which sees its start) the far end must lie in
+    ``direction`` from rest, and a first still level nearer the far end is taken for a
+    stream that began mid-repetition (at a hold): rest is then the first later still
+    level nearer the other extreme, and there is no calibration until one shows. Not so
+    when the movement ``swings_back`` beyond rest first (a kick's counter-swing: early in
+    the first repetition the swing can be wider than the kick so far, and its turning
+    point is not rest); then the first still level is rest.
     """
     ok = np.isfinite(values)
     if ok.sum() < 3:
@@ -114,24 +139,24 @@ def calibrate(
     low, high = float(np.percentile(v, 3)), float(np.percentile(v, 97))
     if high - low < MIN_RANGE_DEG:
         return None
-    still = _still(t, v)
-    first = np.flatnonzero(still)
-    if len(first):
-        start = int(first[0])
-        stop = start
-        while stop + 1 < len(v) and still[stop + 1] and t[stop + 1] - t[start] < 1.0:
-            stop += 1
-        rest = float(np.median(v[start : stop + 1]))
-    else:
-        rest = float(v[0])
-    if direction > 0:
-        far = high
-        if rest - low > high - rest and not rest_from_start:
-            rest = low
-    elif direction < 0:
-        far = low
-        if high - rest > rest - low and not rest_from_start:
-            rest = high
+    levels = _still_levels(t, v)
+    rest = next(levels, float(v[0]))
+    if direction != 0:
+        far = high if direction > 0 else low
+        other = low if direction > 0 else high
+
+        def far_side(level: float) -> bool:
+            return abs(far - level) < abs(level - other)
+
+        if far_side(rest):
+            if not rest_from_start:
+                rest = other
+            elif not swings_back:
+                # A stream that began mid-repetition (at a hold, say): its first still
+                # level is not rest. Rest is the first still level on the near side.
+                rest = next((x for x in levels if not far_side(x)), math.nan)
+                if math.isnan(rest):
+                    return None
     else:
         far = high if high - rest >= rest - low else low
     if abs(far - rest) < MIN_RANGE_DEG or (rest_from_start and (far - rest) * direction < 0):

@@ -24,7 +24,6 @@ from nerveglide.errors import InvalidInput, SafetyStop, ScreeningDue
 from nerveglide.services.diary import diary_between
 from nerveglide.services.uow import AbstractUnitOfWork
 from nerveglide.store.models.safety import (
-    PatientStatusRow,
     SafetyClearanceRow,
     SafetySettingRow,
     SafetyVerdictRow,
@@ -148,15 +147,13 @@ def keep_status(
     work writing several people's); not committed."""
     row = uow.safety.status(patient_id)
     if row is None:
-        row = PatientStatusRow(
+        uow.safety.insert_status(
             tier=verdict.tier,
             rules_version=verdict.rules_version,
             verdict=verdict_to_json(verdict),
             evaluated_at=now,
+            patient_id=patient_id,
         )
-        if patient_id is not None:
-            row.patient_id = patient_id
-        uow.safety.add(row)
     else:
         row.tier, row.rules_version = verdict.tier, verdict.rules_version
         row.verdict, row.evaluated_at = verdict_to_json(verdict), now

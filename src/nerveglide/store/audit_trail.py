@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from nerveglide.store.models.account import AuditEventRow
 from nerveglide.store.models.owned import PatientOwned
 
-__all__ = ["AuditContext", "set_audit_context"]
+__all__ = ["AuditContext", "audit_written", "set_audit_context"]
 
 _KEY = "nerveglide.audit"
 
@@ -41,11 +41,41 @@ def _object_id(obj: Any) -> str:
     return ",".join(str(part) for part in identity) if identity else ""
 
 
-@event.listens_for(Session, "after_flush")
-def _audit_changes(session: Session, flush_context: Any) -> None:
+def _context(session: Session) -> AuditContext:
     context: AuditContext = session.info.get(
         _KEY, AuditContext(actor_id=None, actor_role="system", address=None)
     )
+    return context
+
+
+def audit_written(
+    session: Session, table: str, object_id: str, patient_id: int, action: str
+) -> None:
+    """The audit row of a clinical row written by a statement, not through the unit of
+    work's objects (an insert-or-update the flush doesn't see)."""
+    context = _context(session)
+    session.execute(
+        insert(AuditEventRow),
+        [
+            {
+                "at": datetime.now(UTC),
+                "actor_id": context.actor_id,
+                "actor_role": context.actor_role,
+                "action": action,
+                "object_type": table,
+                "object_id": object_id,
+                "patient_id": patient_id,
+                "address": context.address,
+                "outcome": "ok",
+                "detail": {},
+            }
+        ],
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _audit_changes(session: Session, flush_context: Any) -> None:
+    context = _context(session)
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for action, objects in (

@@ -81,6 +81,10 @@ def scope_to_system(session: Session) -> None:
 Scope = int | str | frozenset[int] | ClinicianScope | None
 
 
+def is_system(scope: Scope) -> bool:
+    return scope == _SYSTEM
+
+
 def scope_of(session: Session) -> Scope:
     """The patient id, a set of them or a clinician's (read-only), ``"system"``, or
     None."""

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from nerveglide import __version__
-from nerveglide.config import Settings
+from nerveglide.config import Settings, get_settings
 from nerveglide.content.loader import (
     CONTENT_VERSION,
     content_digest,
@@ -101,6 +101,12 @@ def describe_validation_errors(errors: Sequence[Any], limit: int = 5) -> str:
         parts.append(f"{'.'.join(location) or 'body'}: {error.get('msg', 'not valid')}")
     more = len(errors) - limit
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def app_from_environment() -> FastAPI:
+    """The app made from the environment's settings: what each process of
+    ``nerveglide serve --workers N`` imports."""
+    return create_app(get_settings())
 
 
 def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI:

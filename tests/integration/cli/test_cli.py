@@ -195,3 +195,56 @@ def test_safety_set_changes_a_setting_within_its_bounds(data_env: dict[str, str]
     assert unknown.returncode == 2
     assert "unknown safety setting 'bedtime'" in unknown.stderr
     assert "setting screen_interval_days = 14\n" in run("safety", "status", env=data_env).stdout
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def test_serve_with_workers_runs_that_many_processes_on_one_port(data_env: dict[str, str]):
+    assert run("db", "upgrade", env=data_env).returncode == 0
+    port = _free_port()
+    with subprocess.Popen(
+        [sys.executable, "-m", "nerveglide", "serve", "--port", str(port), "--workers", "2"],
+        env={**os.environ, **data_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            assert f"http://127.0.0.1:{port} (2 processes)" in process.stdout.readline()
+            deadline = time.monotonic() + 60
+            listening: list[int] = []
+            while len(listening) < 2:
+                assert time.monotonic() < deadline, f"processes listening: {listening}"
+                time.sleep(0.2)
+                listening = [c for c in _children(process.pid) if _listens(c, port)]
+            assert len(listening) == 2
+            for _ in range(6):  # new connections, each taken by one process or the other
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:
+                    assert r.status == 200
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        assert process.returncode == 0
+    refused = run("serve", "--port", str(port), "--workers", "0", env=data_env)
+    assert refused.returncode == 2
+    assert "--workers" in refused.stderr
+
+
+def _listens(pid: int, port: int) -> bool:
+    """Whether the process holds a socket listening on ``port`` (on any address)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+            inodes.add(fields[9])
+    try:
+        links = [os.readlink(f) for f in Path(f"/proc/{pid}/fd").iterdir()]
+    except OSError:
+        return False
+    return any(link == f"socket:[{i}]" for i in inodes for link in links)

@@ -32,6 +32,28 @@ def cluster() -> Iterator[Cluster]:
         yield running
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed test's report carries what the cluster's processes logged as failed
+    (the traceback of a 500 is in the instance's log, not in the answer)."""
+    report = yield
+    running: Cluster | None = getattr(item, "funcargs", {}).get("cluster")
+    if report.failed and running is not None:
+        report.sections.append(("cluster: failed requests", _failures(running)))
+    return report
+
+
+def _failures(cluster: Cluster) -> str:
+    found = []
+    for log in sorted((cluster.run / "logs").glob("*.log")):
+        for raw in log.read_text(errors="replace").splitlines():
+            line = json.loads(raw) if raw.startswith("{") else {}
+            if line.get("level") in ("error", "critical") or "traceback" in line:
+                found.append(f"--- {log.name}: {line.get('message')} {line.get('path')}")
+                found.append(str(line.get("traceback", "")))
+    return "\n".join(found) or "(none logged)"
+
+
 @pytest.fixture
 def healthy(cluster: Cluster) -> Cluster:
     """The cluster with every process running (a test before may have killed one)."""

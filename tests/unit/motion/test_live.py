@@ -257,3 +257,23 @@ def test_a_few_frames_where_the_model_loses_the_hidden_leg_do_not_cancel_a_repet
         points[glitch, L.RIGHT_KNEE] = ankle + 0.3 * (ankle - hip)
     reps = reps_of(live(lm, spec))
     assert [r.leg for r in reps] == ["left", "left", "left"]
+
+
+@pytest.mark.parametrize("glide_id", ["supine-nerve-glide", "seated-leg-raise"])
+def test_a_stream_that_starts_in_the_middle_of_a_repetition_counts_the_ones_after(glide_id):
+    # The camera comes on while the leg is out at the end of range: the first still level
+    # the coach sees is not rest. It counts from the first repetition it sees start.
+    clip = Clip(glide(glide_id), reps=4, noise_px=1)
+    lm = clip.landmarks()
+    spec = GlideSpec.of(clip.exercise)
+    offline = analyse(lm, spec=spec)
+    assert len(offline.reps) == 4
+    first = offline.reps[0]
+    middle = (first.start_s + first.end_s) / 2
+    frames = [i for i, t in enumerate(lm.t) if t >= middle]
+    reps = reps_of(live(lm, spec, frames))
+    assert [r.rep for r in reps] == [1, 2, 3]
+    for r, o in zip(reps, offline.reps[1:], strict=True):
+        assert r.start_s == pytest.approx(o.start_s, abs=0.2)
+        assert r.leg == o.leg
+        assert r.complete

@@ -9,6 +9,8 @@ import pytest
 
 from nerveglide.motion.reps import MIN_RANGE_DEG, Calibration, RepCounter, calibrate, count_reps
 
+FA = npt.NDArray[np.float64]
+
 
 def series(
     peaks: list[float],
@@ -89,3 +91,43 @@ def test_unknown_samples_are_skipped():
 def test_hysteresis_bounds_are_checked():
     with pytest.raises(ValueError, match="leave < enter"):
         RepCounter(Calibration(rest=0, far=1), enter=0.1, leave=0.2)
+
+
+def path(*legs: tuple[float, float], start: float, fps: float = 30.0) -> tuple[FA, FA]:
+    """A joint moving smoothly (half a cosine) from level to level: each leg is
+    ``(to, seconds)``; a leg to the same level is a still stretch."""
+    t0, values = 0.0, [np.array([start])]
+    times = [np.array([0.0])]
+    level = start
+    for to, seconds in legs:
+        t = np.arange(1, round(seconds * fps) + 1) / fps
+        values.append(level + (to - level) * (1 - np.cos(np.pi * t / seconds)) / 2)
+        times.append(t0 + t)
+        t0, level = t0 + seconds, to
+    return np.concatenate(times), np.concatenate(values)
+
+
+def test_a_live_stream_that_starts_at_a_hold_takes_rest_from_the_still_level_after_it():
+    # Knee angle lowering towards the far end (20); the camera comes on at the hold.
+    hold, back, rest_ = (20.0, 1.5), (90.0, 1.5), (90.0, 1.5)
+    t, x = path(hold, back, start=20.0)
+    on_the_way = t <= 2.5  # on the way back, not there yet: no rest seen
+    assert calibrate(t[on_the_way], x[on_the_way], direction=-1, rest_from_start=True) is None
+    t, x = path(hold, back, rest_, (20.0, 1.5), hold, back, rest_, start=20.0)
+    cal = calibrate(t, x, direction=-1, rest_from_start=True)
+    assert cal is not None
+    assert cal.rest == pytest.approx(90, abs=1)
+    assert cal.far == pytest.approx(20, abs=2)
+
+
+def test_a_swing_back_before_the_movement_is_not_taken_for_rest():
+    # A kick: from rest (90) the knee swings back to 140 first, then out; early in the
+    # first repetition the swing is wider than the kick so far (to 60).
+    t, x = path((90.0, 1.5), (140.0, 0.8), (60.0, 1.2), (60.0, 0.1), start=90.0)
+    cal = calibrate(t, x, direction=-1, rest_from_start=True, swings_back=True)
+    assert cal is not None
+    assert cal.rest == pytest.approx(90, abs=1)
+    assert cal.far == pytest.approx(60, abs=2)
+    # Without the flag the swing's turning point would pass for rest.
+    wrong = calibrate(t, x, direction=-1, rest_from_start=True)
+    assert wrong is None or wrong.rest == pytest.approx(140, abs=3)

@@ -3,9 +3,14 @@ session facts the safety rules read."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from nerveglide.store.audit_trail import audit_written
 from nerveglide.store.models.exercise_session import ExerciseSessionRow
 from nerveglide.store.models.safety import (
     PatientStatusRow,
@@ -16,6 +21,7 @@ from nerveglide.store.models.safety import (
     ScreeningRow,
 )
 from nerveglide.store.repositories.sessions import AnyRow
+from nerveglide.store.scoping import UnscopedClinicalAccess, is_system, scope_of
 
 __all__ = ["SafetyRepository"]
 
@@ -69,6 +75,48 @@ class SafetyRepository:
         if patient_id is not None:
             statement = statement.where(PatientStatusRow.patient_id == patient_id)
         return self.session.scalars(statement).one_or_none()
+
+    def insert_status(
+        self,
+        *,
+        tier: str,
+        rules_version: str,
+        verdict: dict[str, Any],
+        evaluated_at: datetime,
+        patient_id: int | None = None,
+    ) -> None:
+        """Write a person's first status in one statement: if another writer (the worker,
+        a request of theirs, their clinician's dashboard) has written one meanwhile, this
+        one replaces it unless it was evaluated earlier. Check-then-insert would fail on
+        the second writer's primary key. ``patient_id`` as in :meth:`status`."""
+        scope = scope_of(self.session)
+        if isinstance(scope, int) and patient_id in (None, scope):
+            patient_id = scope
+        elif not (is_system(scope) and patient_id is not None):
+            raise UnscopedClinicalAccess("a status was written outside its patient's scope")
+        dialect = self.session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        row = PatientStatusRow
+        statement = insert(row).values(
+            patient_id=patient_id,
+            tier=tier,
+            rules_version=rules_version,
+            verdict=verdict,
+            evaluated_at=evaluated_at,
+        )
+        new = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=[row.patient_id],
+            set_={
+                "tier": new.tier,
+                "rules_version": new.rules_version,
+                "verdict": new.verdict,
+                "evaluated_at": new.evaluated_at,
+            },
+            where=row.evaluated_at <= new.evaluated_at,
+        )
+        self.session.execute(statement)
+        audit_written(self.session, row.__tablename__, str(patient_id), patient_id, "create")
 
     def add(
         self,
