@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -25,6 +25,7 @@ from nerveglide.motion.angles import (
     COLUMN,
     DEFAULT_SOURCE,
     IMAGE_ONLY,
+    MIN_VISIBILITY,
     facing_sign,
     measure_each,
     visible,
@@ -463,17 +464,26 @@ def analyse(
             "certain than from straight side-on"
         )
 
-    counts: list[_LegCount] = []
-    if joint in LEG_JOINTS:
-        legs: list[Leg] = ["left", "right"] if leg == "auto" else [leg]
-        for side in legs:
-            c = _count(lm, series, _column(joint, side), side, direction)
-            if c is not None:
-                counts.append(c)
-    else:
-        c = _count(lm, series, joint, None, direction)
-        if c is not None:
-            counts.append(c)
+    counts = _count_legs(lm, series, joint, leg, direction)
+    chosen = _choose(counts, spec, leg, series)
+    if not any(c.segments for c in chosen):
+        # The exercising leg may be the far one, behind the other for most of the clip:
+        # its joints are then "unknown". When nothing visible moved, count on the model's
+        # estimate of the hidden leg instead, and say that its angles are less certain.
+        for side in _hidden_legs(series, lm, joint):
+            if leg not in ("auto", side):
+                continue
+            seen = _hidden_leg_taken_as_seen(lm, side)
+            seen_series = angle_series(seen)
+            c = _count(seen, seen_series, _column(joint, side), side, direction)
+            if c is not None and c.segments:
+                lm, series, counts, chosen = seen, seen_series, [c], [c]
+                warnings.append(
+                    f"the {side} leg was hidden behind the other for most of the video: its "
+                    "angles are the pose model's estimate of a leg it could not see, less "
+                    "certain than usual. Film from the side of the exercising leg"
+                )
+                break
 
     dropped = sum(c.dropped for c in counts)
     if dropped:
@@ -481,7 +491,6 @@ def analyse(
             f"{dropped} movement(s) happened while the person moved across the picture "
             "(walking, not an exercise done in place) and were not counted"
         )
-    chosen = _choose(counts, spec, leg, series)
     what = spec.name if spec is not None else f"{movement} bending and straightening"
     if not chosen or not any(c.segments for c in chosen):
         hidden = _hidden_legs(series, lm, joint)
@@ -526,12 +535,42 @@ def analyse(
     )
 
 
-def _hidden_legs(series: Series, lm: Landmarks, joint: str) -> list[str]:
+def _count_legs(
+    lm: Landmarks, series: Series, joint: str, leg: LegChoice, direction: int
+) -> list[_LegCount]:
+    """Each leg's repetitions of ``joint`` (one count when the joint is not a leg's)."""
+    if joint not in LEG_JOINTS:
+        c = _count(lm, series, joint, None, direction)
+        return [c] if c is not None else []
+    legs: list[Leg] = ["left", "right"] if leg == "auto" else [leg]
+    counts = [_count(lm, series, _column(joint, side), side, direction) for side in legs]
+    return [c for c in counts if c is not None]
+
+
+#: The landmarks of each leg, hip to toes.
+LEG_LANDMARKS: dict[Leg, tuple[int, ...]] = {
+    "left": (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX),
+    "right": (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX),
+}
+
+
+def _hidden_leg_taken_as_seen(lm: Landmarks, side: Leg) -> Landmarks:
+    """``lm`` with the ``side`` leg's landmarks taken as visible wherever a person was
+    found: the model places a hidden limb from the rest of the body, which follows a
+    leg's movement though less exactly than a leg it sees."""
+    visibility = lm.visibility.copy()
+    rows, cols = np.ix_(np.flatnonzero(lm.found), np.array(LEG_LANDMARKS[side]))
+    visibility[rows, cols] = np.maximum(visibility[rows, cols], MIN_VISIBILITY)
+    return replace(lm, visibility=visibility)
+
+
+def _hidden_legs(series: Series, lm: Landmarks, joint: str) -> list[Leg]:
     """Legs whose ``joint`` was unknown (not visible) in most frames with a person."""
     if joint not in LEG_JOINTS or not lm.found.any():
         return []
-    hidden = []
-    for side in ("left", "right"):
+    hidden: list[Leg] = []
+    sides: tuple[Leg, ...] = ("left", "right")
+    for side in sides:
         known = np.isfinite(series.column(_column(joint, side)))[lm.found]
         if known.mean() < 0.5:
             hidden.append(side)

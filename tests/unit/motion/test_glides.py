@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from nerveglide.content.loader import default_library
@@ -192,8 +193,33 @@ def test_reps_are_counted_soon_after_they_end():
         assert rep.counted_s - rep.end_s < 0.5
 
 
-def test_a_leg_hidden_most_of_the_time_is_named_in_the_answer():
+def test_a_leg_hidden_most_of_the_time_is_counted_from_the_models_estimate_with_a_warning():
     lm = Clip(glide("seated-leg-kick"), reps=3, noise_px=1, exercising="right").landmarks()
     lm.visibility[: int(0.7 * len(lm.t)), 26] = 0.2  # the right knee, behind the other leg
+    a = analyse(lm, spec=GlideSpec.of(glide("seated-leg-kick")))
+    assert a.complete_count == 3
+    assert {r.leg for r in a.reps} == {"right"}
+    assert any("right leg was hidden behind the other" in w for w in a.warnings)
+    # the angles reported are the ones counted: the hidden knee's, not "unknown"
+    assert np.isfinite(a.series.column("knee_flexion_right")).mean() > 0.9
+    # a leg the camera sees is counted as before, with no such warning
+    seen = analyse(
+        Clip(glide("seated-leg-kick"), reps=3, noise_px=1, exercising="right").landmarks(),
+        spec=GlideSpec.of(glide("seated-leg-kick")),
+    )
+    assert seen.complete_count == 3
+    assert not any("hidden" in w for w in seen.warnings)
+
+
+def test_a_hidden_leg_whose_estimate_does_not_move_is_named_in_the_answer():
+    lm = Clip(glide("seated-leg-kick"), reps=3, noise_px=1, exercising="right").landmarks()
+    lm.visibility[:, 26] = 0.2  # the right knee, behind the other leg all along
+    # and the model, not seeing it, leaves the leg where it was at the start
+    for point in (26, 28, 30, 32):
+        lm.xy[:, point] = lm.xy[0, point]
+        lm.world[:, point] = lm.world[0, point]
     with pytest.raises(NoRepetition, match="the right leg was hidden from the camera"):
         analyse(lm, spec=GlideSpec.of(glide("seated-leg-kick")))
+    # told to count the left leg, the hidden right one is not looked at
+    with pytest.raises(NoRepetition, match="no repetition"):
+        analyse(lm, spec=GlideSpec.of(glide("seated-leg-kick")), leg="left")
