@@ -13,8 +13,11 @@ A :class:`LiveRun` is one connection: it feeds each landmark frame to the motion
 package's :class:`~nerveglide.motion.live.LiveCoach` (the offline pipeline run causally),
 numbers the events it returns, and at each counted repetition saves, in one transaction,
 the repetition (as the next one of the plan for that glide and leg, with its measured
-range and hold) and the coach's state. A reconnect builds the coach again from that
-state: repetitions already counted are neither lost nor counted again.
+range and hold) and the coach's state as of that repetition. The save is handed back to
+the caller (:class:`RepSave`) to run off the event loop while the frames go on; the
+repetition's event is numbered and sent once it is saved. A reconnect builds the coach
+again from the saved state: repetitions already counted are neither lost nor counted
+again.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ __all__ = [
     "PROTOCOL_VERSION",
     "LiveGrant",
     "LiveRun",
+    "RepSave",
     "authorize_live",
     "pose_from_frame",
     "record_refused",
@@ -189,6 +193,30 @@ def _key(exercise_id: str, leg: str) -> str:
     return f"{exercise_id}|{leg}"
 
 
+@dataclass(frozen=True)
+class StoredState:
+    """What a live coach's row keeps about its connection, as of ``at``: the coaches'
+    states (counts per leg, calibration, the time of the last counted end), the last
+    sequence number given, what is coached, and the frames taken since the last write."""
+
+    at: datetime
+    state: dict[str, Any]
+    last_seq: int
+    coached: tuple[str, Leg] | None
+    frames: int
+
+
+@dataclass(frozen=True)
+class RepSave:
+    """A counted repetition to save, in its place in the plan, with the coach's state as
+    of its counting; ``event`` is sent once it is saved."""
+
+    key: RepKey
+    record: RepRecord
+    event: dict[str, Any]
+    state: StoredState
+
+
 class LiveRun:
     """One connection's live coaching of a session (see the module docstring).
 
@@ -220,6 +248,8 @@ class LiveRun:
         self._offset = 0.0
         self._last_t: float | None = None
         self._resume_after = -math.inf
+        self._saving: set[RepKey] = set()
+        """Repetitions placed in the plan whose save has not finished yet."""
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -312,8 +342,7 @@ class LiveRun:
         world: Sequence[Sequence[float]] | None,
     ) -> list[dict[str, Any]]:
         """Feed one landmark frame to the coach: computing only, no database. Returns the
-        events it caused, not yet numbered; :meth:`publish` numbers them (and saves a
-        counted repetition, when :meth:`needs_saving` says so)."""
+        events it caused, not yet numbered; :meth:`publish` numbers them."""
         if self._coach is None:
             raise InvalidInput("step: say which glide and leg to coach before sending frames")
         if self._last_t is None and t + self._offset <= self._resume_after:
@@ -331,27 +360,29 @@ class LiveRun:
         self.frames += 1
         return [e.to_dict() for e in raw]
 
-    @staticmethod
-    def needs_saving(events: Sequence[dict[str, Any]]) -> bool:
-        """Whether publishing these events writes to the database (a counted repetition)."""
-        return any(e.get("type") == "rep" for e in events)
-
-    def publish(self, events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Number the events of :meth:`take_frame`; a counted repetition is saved first,
-        with the coach's state."""
+    def publish(
+        self, events: Sequence[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[RepSave]]:
+        """Number the events of :meth:`take_frame` that can be sent at once. A complete
+        repetition is not among them: it comes back as a :class:`RepSave`, to be saved
+        (:meth:`save`, off the event loop) before its event is numbered and sent
+        (:meth:`saved`). Computing only, no database."""
         out: list[dict[str, Any]] = []
+        saves: list[RepSave] = []
         for event in events:
             if event.get("type") == "rep":
-                event = self._save_rep(event)
+                placed = self._place_rep(event)
+                if isinstance(placed, RepSave):
+                    saves.append(placed)
+                    continue
+                event = placed
             out.append(self._event(event))
-        if self.needs_saving(events):
-            self._save_state()
-        return out
+        return out, saves
 
     def _next_rep(self, exercise_id: str, leg: str) -> RepKey | None:
         view = self._require_view()
         program = cast(Program, self._program)
-        done = view.done()
+        done = view.done() | self._saving
         for step in session_timeline(self._library, program, view):
             if step.exercise_id != exercise_id or step.leg != leg or not step.in_rep:
                 continue
@@ -360,9 +391,9 @@ class LiveRun:
                 return key
         return None
 
-    def _save_rep(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Save a counted repetition as the next one of the plan; a partial one, or one
-        beyond the plan, is reported but not saved."""
+    def _place_rep(self, event: dict[str, Any]) -> dict[str, Any] | RepSave:
+        """A counted repetition's place: the next one of the plan for its glide and leg,
+        to be saved; a partial one, or one beyond the plan, is an event not saved."""
         exercise_id, leg = cast(tuple[str, Leg], self._coached)
         event = {**event, "exercise_id": exercise_id, "saved": False}
         if not event.get("complete"):
@@ -389,35 +420,47 @@ class LiveRun:
                 "cues",
             )
         }
+        record = RepRecord(
+            exercise_id=exercise_id,
+            leg=leg,
+            set_no=key.set_no,
+            rep_no=key.rep_no,
+            attempt=1,
+            started_at=started_at,
+            ended_at=ended_at,
+            hold_s=None if hold is None else round(float(hold), 3),
+            counted_by="camera",
+            range_deg=None if rom is None else round(float(rom), 1),
+            measures=measures,
+        )
+        self._saving.add(key)
+        # The coach's state as of this repetition goes in the same transaction, taken
+        # now: the coach goes on with the next frames while the save runs.
+        return RepSave(
+            key=key,
+            record=record,
+            event={**event, "saved": True, "set_no": key.set_no, "rep_no": key.rep_no},
+            state=self._stored_state(now, extra_seq=1),
+        )
 
-        def save(uow: AbstractUnitOfWork) -> None:
-            program = cast(Program, self._program)
-            record_repetition(
-                uow,
-                self.session_id,
-                program,
-                RepRecord(
-                    exercise_id=exercise_id,
-                    leg=leg,
-                    set_no=key.set_no,
-                    rep_no=key.rep_no,
-                    attempt=1,
-                    started_at=started_at,
-                    ended_at=ended_at,
-                    hold_s=None if hold is None else round(float(hold), 3),
-                    counted_by="camera",
-                    range_deg=None if rom is None else round(float(rom), 1),
-                    measures=measures,
-                ),
-                now,
-            )
-            self._view = session_view(uow, self.session_id)
-            # The coach's state goes in the same transaction as the repetition.
-            self._keep_snapshot()
-            self._write_state(uow, now, extra_seq=1)
+    def save(self, job: RepSave) -> None:
+        """Save a counted repetition and the coach's state with it (database work: run
+        it off the event loop). Saving the same repetition again changes nothing."""
+        program = cast(Program, self._program)
+        views: list[SessionView] = []
 
-        self._transaction(save)
-        return {**event, "saved": True, "set_no": key.set_no, "rep_no": key.rep_no}
+        def work(uow: AbstractUnitOfWork) -> None:
+            record_repetition(uow, self.session_id, program, job.record, job.state.at)
+            views.append(session_view(uow, self.session_id))
+            self._write_state(uow, job.state)
+
+        self._transaction(work)
+        self._view = views[-1]
+
+    def saved(self, job: RepSave) -> list[dict[str, Any]]:
+        """The event of a repetition :meth:`save` has saved, numbered."""
+        self._saving.discard(job.key)
+        return [self._event(job.event)]
 
     def _transaction(self, work: Callable[[AbstractUnitOfWork], None]) -> None:
         """Run ``work`` in a unit of work and commit, trying again when the database
@@ -435,27 +478,36 @@ class LiveRun:
                     raise
                 time.sleep(SAVE_RETRY_S * attempt)
 
-    def _write_state(self, uow: AbstractUnitOfWork, now: datetime, extra_seq: int = 0) -> None:
+    def _stored_state(self, now: datetime, extra_seq: int = 0) -> StoredState:
+        """What the coach's row keeps, as of now (see :class:`StoredState`)."""
+        self._keep_snapshot()
+        frames, self.frames = self.frames, 0
+        return StoredState(
+            at=now,
+            state=dict(self._state),
+            last_seq=self.seq + extra_seq,
+            coached=self._coached,
+            frames=frames,
+        )
+
+    def _write_state(self, uow: AbstractUnitOfWork, stored: StoredState) -> None:
         row = uow.live.coach(self.session_id, for_update=True)
         if row is None:  # pragma: no cover - authorize_live found it
             raise NotFound("The live coach of this session is gone.")
-        row.state = dict(self._state)
-        row.last_seq = max(row.last_seq, self.seq + extra_seq)
-        row.exercise_id = self._coached[0] if self._coached else None
-        row.leg = self._coached[1] if self._coached else None
-        row.frames = row.frames + self.frames
-        self.frames = 0
-        row.updated_at = now
+        row.state = stored.state
+        row.last_seq = max(row.last_seq, stored.last_seq)
+        row.exercise_id = stored.coached[0] if stored.coached else None
+        row.leg = stored.coached[1] if stored.coached else None
+        row.frames = row.frames + stored.frames
+        row.updated_at = stored.at
         uow.flush()
 
-    def _save_state(self) -> None:
-        self._keep_snapshot()
-        self._transaction(lambda uow: self._write_state(uow, self._clock()))
-
     def close(self) -> None:
-        """Keep the coach's state and the sequence number when the connection ends."""
+        """Keep the coach's state and the sequence number when the connection ends (after
+        the repetitions being saved are saved)."""
         if self._view is not None:
-            self._save_state()
+            stored = self._stored_state(self._clock())
+            self._transaction(lambda uow: self._write_state(uow, stored))
 
     # -- events ----------------------------------------------------------------------------
 

@@ -154,6 +154,53 @@ def test_a_reconnect_mid_set_neither_loses_nor_doubles_a_repetition(
     ]
 
 
+def test_frames_are_answered_while_a_repetition_waits_for_the_database(
+    app_client: TestClient,
+    session_id: str,
+    token: str,
+    clip_landmarks: Landmarks,
+    database_url: str,
+):
+    """A counted repetition is saved in the background: while another writer holds the
+    live coach's row, later frames still get their events at once, and the repetition's
+    event comes only after its save, with the repetition in the database."""
+    lm = clip_landmarks
+    truth = labels()
+    first_end = truth["reps"][0]["end_s"]
+    # Up to well after the first repetition's end (it is counted within 0.5 s of it),
+    # before the second one starts.
+    upto = int((first_end + truth["reps"][1]["start_s"]) / 2 * 30) // EVERY * EVERY
+    engine = make_engine(database_url)
+    try:
+        with app_client.websocket_connect("/ws/coach") as ws:
+            hello(ws, session_id, token)
+            with engine.connect() as other:
+                # An open write on the coach's row: SQLite's write lock, PostgreSQL's row lock.
+                other.execute(
+                    text("UPDATE live_coach SET frames = frames WHERE session_id = :s"),
+                    {"s": session_id},
+                )
+                send_frames(ws, lm, range(0, upto, EVERY))
+                held = until_pong(ws)
+                assert not any(e["type"] == "rep" for e in held)
+                assert saved(app_client, session_id) == []
+                other.rollback()
+            after: list[dict[str, Any]] = []
+            while not any(e["type"] == "rep" for e in after):
+                after.append(ws.receive_json())
+            rep = after[-1]
+            assert rep["saved"]
+            assert (rep["set_no"], rep["rep_no"]) == (1, 1)
+            assert rep["seq"] > held[-1]["seq"]  # numbered when sent: the page drops none
+            assert [(r["set_no"], r["rep_no"]) for r in saved(app_client, session_id)] == [(1, 1)]
+            # The frame that counted it (its phase back to rest) was answered at once.
+            phases = [e for e in held if e["type"] == "phase"]
+            assert phases
+            assert max(float(e["t"]) for e in phases) >= float(rep["t"])
+    finally:
+        engine.dispose()
+
+
 def test_bad_messages_get_error_events_and_the_connection_survives(
     app_client: TestClient, session_id: str, token: str, clip_landmarks: Landmarks
 ):

@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import time
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,7 +26,13 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from nerveglide.domain.accounts import Actor
 from nerveglide.errors import InvalidInput, NotAuthenticated, NotFound, NotPermitted
 from nerveglide.services.access import patient_uow
-from nerveglide.services.live import PROTOCOL_VERSION, LiveRun, record_refused, start_live
+from nerveglide.services.live import (
+    PROTOCOL_VERSION,
+    LiveRun,
+    RepSave,
+    record_refused,
+    start_live,
+)
 from nerveglide.services.recordings import (
     CONTENT_TYPES as RECORDING_TYPES,
 )
@@ -116,13 +123,18 @@ def api_start_live(session_id: str, uow: UoWDep) -> dict[str, Any]:
 
 
 class FrameBudget:
-    """A token bucket: ``rate`` frames a second on average, bursts of ``rate`` more."""
+    """A token bucket: ``rate`` frames a second on average, bursts of ``rate`` more; and
+    when to say that frames are being dropped (at most every ``warn_every_s``)."""
 
-    def __init__(self, rate: float, clock: Any = time.monotonic) -> None:
+    def __init__(
+        self, rate: float, clock: Any = time.monotonic, warn_every_s: float = RATE_ERROR_EVERY_S
+    ) -> None:
         self.rate = rate
         self._clock = clock
         self._tokens = rate
         self._at = clock()
+        self._warn_every_s = warn_every_s
+        self._warned_at = -math.inf
 
     def take(self) -> bool:
         now = self._clock()
@@ -132,6 +144,14 @@ class FrameBudget:
             self._tokens -= 1.0
             return True
         return False
+
+    def warn_now(self) -> bool:
+        """Whether to say that frames are dropped now (not more often than set)."""
+        now = self._clock()
+        if now - self._warned_at < self._warn_every_s:
+            return False
+        self._warned_at = now
+        return True
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -205,6 +225,7 @@ async def coach_socket(websocket: WebSocket) -> None:
         return
     await websocket.accept()
     run: LiveRun | None = None
+    outbox: _Outbox | None = None
     try:
         hello = await _hello(websocket)
         if hello is None:
@@ -225,7 +246,8 @@ async def coach_socket(websocket: WebSocket) -> None:
         except InvalidInput as exc:
             events = [run.error("invalid", exc.message)]
         await _send(websocket, events)
-        await _serve(websocket, run)
+        outbox = _Outbox(websocket, run)
+        await _serve(websocket, run, outbox)
     except WebSocketDisconnect:
         pass
     except Exception:
@@ -235,6 +257,8 @@ async def coach_socket(websocket: WebSocket) -> None:
         if websocket.application_state == WebSocketState.CONNECTED:
             await websocket.close(code=CLOSE_SERVER_ERROR)
     finally:
+        if outbox is not None:
+            await outbox.drain()
         if run is not None:
             try:
                 await run_in_threadpool(run.close)
@@ -275,61 +299,98 @@ async def _hello(websocket: WebSocket) -> HelloIn | None:
     return hello
 
 
-async def _serve(websocket: WebSocket, run: LiveRun) -> None:
+class _Outbox:
+    """One connection's outgoing side. Whoever sends takes ``turn`` and numbers its
+    events inside it, so events go out in sequence order. A counted repetition is saved
+    in the background, one after another, while the connection goes on taking frames;
+    its event is numbered and sent once it is saved (never before)."""
+
+    def __init__(self, websocket: WebSocket, run: LiveRun) -> None:
+        self._websocket = websocket
+        self._run = run
+        self.turn = asyncio.Lock()
+        self._saving: asyncio.Task[None] | None = None
+
+    def save(self, jobs: list[RepSave]) -> None:
+        """Save these repetitions after the ones already being saved, then send their
+        events."""
+        self._saving = asyncio.create_task(self._save_after(self._saving, jobs))
+
+    async def _save_after(self, before: asyncio.Task[None] | None, jobs: list[RepSave]) -> None:
+        if before is not None:
+            await before
+        for job in jobs:
+            try:
+                await run_in_threadpool(self._run.save, job)
+            except Exception:
+                # Close: the page reconnects and takes the saved repetitions as the truth.
+                log.exception("could not save a repetition of session %s", self._run.session_id)
+                if self._websocket.application_state == WebSocketState.CONNECTED:
+                    with suppress(Exception):
+                        await self._websocket.close(code=CLOSE_SERVER_ERROR)
+                raise
+            async with self.turn:
+                try:
+                    await _send(self._websocket, self._run.saved(job))
+                except Exception:  # the connection is gone: the repetition is saved anyway
+                    if self._websocket.application_state == WebSocketState.CONNECTED:
+                        raise
+
+    async def drain(self) -> None:
+        """Wait for the repetitions being saved (whatever came of it)."""
+        if self._saving is not None:
+            with suppress(Exception):
+                await self._saving
+
+
+async def _serve(websocket: WebSocket, run: LiveRun, outbox: _Outbox) -> None:
     budget = FrameBudget(MAX_FRAMES_PER_S)
-    last_rate_error = -math.inf
     while websocket.application_state == WebSocketState.CONNECTED:
         message = await websocket.receive()
         if message.get("type") == "websocket.disconnect":
             return
-        text = message.get("text")
-        if text is None:
-            await _send(websocket, [run.error("binary", "send JSON text: binary data is refused")])
-            continue
-        if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
-            await _send(
-                websocket,
-                [run.error("too_large", f"the message is larger than {MAX_MESSAGE_BYTES} bytes")],
+        async with outbox.turn:
+            await _send(websocket, await _answer(message, run, outbox, budget))
+
+
+async def _answer(
+    message: Any, run: LiveRun, outbox: _Outbox, budget: FrameBudget
+) -> list[dict[str, Any]]:
+    """The events answering one message (numbered: call it in the outbox's turn)."""
+    text = message.get("text")
+    if text is None:
+        return [run.error("binary", "send JSON text: binary data is refused")]
+    if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
+        return [run.error("too_large", f"the message is larger than {MAX_MESSAGE_BYTES} bytes")]
+    try:
+        parsed = parse_message(text)
+    except ValidationError as exc:
+        return [run.error("invalid", _describe(exc))]
+    try:
+        if isinstance(parsed, FrameIn):
+            if not budget.take():
+                return [_too_fast(run)] if budget.warn_now() else []
+            # The coach computes in the event loop (well under a millisecond a frame); a
+            # counted repetition is saved in a worker thread meanwhile.
+            events, saves = run.publish(
+                run.take_frame(parsed.t, parsed.w, parsed.h, parsed.lm, parsed.world)
             )
-            continue
-        try:
-            parsed = parse_message(text)
-        except ValidationError as exc:
-            await _send(websocket, [run.error("invalid", _describe(exc))])
-            continue
-        try:
-            if isinstance(parsed, FrameIn):
-                if not budget.take():
-                    now = time.monotonic()
-                    if now - last_rate_error >= RATE_ERROR_EVERY_S:
-                        last_rate_error = now
-                        await _send(
-                            websocket,
-                            [
-                                run.error(
-                                    "too_fast",
-                                    f"more than {MAX_FRAMES_PER_S:g} frames a second: "
-                                    "frames are being dropped",
-                                )
-                            ],
-                        )
-                    continue
-                # The coach computes in the event loop (well under a millisecond a
-                # frame); only saving a counted repetition goes to a worker thread.
-                pending = run.take_frame(parsed.t, parsed.w, parsed.h, parsed.lm, parsed.world)
-                if run.needs_saving(pending):
-                    events = await run_in_threadpool(run.publish, pending)
-                else:
-                    events = run.publish(pending)
-            elif isinstance(parsed, StepIn):
-                events = await run_in_threadpool(run.coach, parsed.exercise_id, parsed.leg)
-            elif isinstance(parsed, PingIn):
-                events = [run.pong()]
-            else:
-                events = [run.error("invalid", "hello was already said on this connection")]
-        except InvalidInput as exc:
-            events = [run.error("invalid", exc.message)]
-        await _send(websocket, events)
+            if saves:
+                outbox.save(saves)
+            return events
+        if isinstance(parsed, StepIn):
+            return await run_in_threadpool(run.coach, parsed.exercise_id, parsed.leg)
+        if isinstance(parsed, PingIn):
+            return [run.pong()]
+        return [run.error("invalid", "hello was already said on this connection")]
+    except InvalidInput as exc:
+        return [run.error("invalid", exc.message)]
+
+
+def _too_fast(run: LiveRun) -> dict[str, Any]:
+    return run.error(
+        "too_fast", f"more than {MAX_FRAMES_PER_S:g} frames a second: frames are being dropped"
+    )
 
 
 # --- kept videos -------------------------------------------------------------------------------
