@@ -50,6 +50,11 @@ FIELDS = (
     "client",
     "instance",
     "close_code",
+    "worker",
+    "sent",
+    "skipped",
+    "failed",
+    "reminder_id",
 )
 
 

@@ -9,6 +9,7 @@ cleanly after the pass under way.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -19,9 +20,8 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-console = Console(stderr=True)
+log = logging.getLogger("nerveglide.worker")
 
 
 def worker(
@@ -42,6 +42,7 @@ def worker(
     from nerveglide.config import get_settings
     from nerveglide.content.loader import default_rules
     from nerveglide.errors import DatabaseError, NerveglideError
+    from nerveglide.json_logs import configure_logging
     from nerveglide.notify.mail import SmtpMailer
     from nerveglide.services.reminders import worker_pass
     from nerveglide.services.safety import refresh_status_if_stale
@@ -57,9 +58,11 @@ def worker(
         engine = make_engine(url)
     except NerveglideError as exc:
         raise fail(exc.message) from None
+    configure_logging(settings.log_format)
     rules = default_rules()
     factory = make_session_factory(engine)
     name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    who = {"worker": name}
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -84,23 +87,35 @@ def worker(
                 if refresh_status_if_stale(uow, rules, datetime.now(UTC)):
                     uow.commit()
         except NerveglideError as exc:
-            console.print(f"worker {name}: this pass failed: {exc.message}", highlight=False)
+            log.warning("this pass failed: %s", exc.message, extra=who)
         else:
             if report.sent or report.skipped or report.failed:
-                console.print(
-                    f"worker {name}: sent {len(report.sent)}, skipped "
-                    f"{len(report.skipped)}, failed {len(report.failed)}",
-                    highlight=False,
+                log.info(
+                    "reminders: sent %d, skipped %d, failed %d",
+                    len(report.sent),
+                    len(report.skipped),
+                    len(report.failed),
+                    extra={
+                        **who,
+                        "sent": len(report.sent),
+                        "skipped": len(report.skipped),
+                        "failed": len(report.failed),
+                    },
                 )
-            for reminder_id, problem in report.failed.items():
-                console.print(f"  reminder {reminder_id}: {problem}", highlight=False)
+            # The reason (which may name the address) stays with the reminder's row.
+            for reminder_id in report.failed:
+                log.warning(
+                    "reminder %s not sent: the mail server's answer is kept with it",
+                    reminder_id,
+                    extra={**who, "reminder_id": reminder_id},
+                )
 
     def _patients() -> list[int]:
         with database_errors(), SqlAlchemyUnitOfWork(factory) as uow:  # not clinical rows
             return [a.id for a in uow.accounts.all(role="patient") if not a.disabled_at]
 
     pause = settings.worker_interval if interval is None else interval
-    console.print(f"worker {name}: sending through {mailer.host}:{mailer.port}", highlight=False)
+    log.info("started: sending through %s:%s", mailer.host, mailer.port, extra=who)
     try:
         while not stop.is_set():
             try:
@@ -108,7 +123,7 @@ def worker(
             except DatabaseError as exc:
                 # The database is restarting or unreachable: the next pass tries again
                 # (claims are leases, so nothing is lost meanwhile).
-                console.print(f"worker {name}: this pass failed: {exc.message}", highlight=False)
+                log.warning("this pass failed: %s", exc.message, extra=who)
                 if once:
                     raise fail(exc.message, code=1) from None
                 patients = []
@@ -119,4 +134,4 @@ def worker(
             stop.wait(pause)
     finally:
         engine.dispose()
-    console.print(f"worker {name}: stopped", highlight=False)
+    log.info("stopped", extra=who)

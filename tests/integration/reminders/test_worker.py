@@ -5,6 +5,7 @@ that fails releases the claim for a later pass."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -141,9 +142,16 @@ def test_two_workers_at_once_send_each_due_reminder_exactly_once(
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
     outputs = [worker.communicate(timeout=30) for worker in workers]
+    sent_logged = 0
     for worker, (_, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err
-        assert "stopped" in err
+        # structured logs: one JSON object a line, each naming the worker
+        lines = [json.loads(line) for line in err.splitlines()]
+        assert len({line["worker"] for line in lines}) == 1
+        assert lines[0]["message"].startswith("started: sending through")
+        assert lines[-1]["message"] == "stopped"
+        sent_logged += sum(line.get("sent", 0) for line in lines)
+    assert sent_logged == len(times)
     messages = inbox.wait_for(len(times) + 1, timeout=0.5)
     subjects = sorted(m["Subject"] for m in messages)
     assert subjects == [f"Time for your nerve glides ({t})" for t in times]
