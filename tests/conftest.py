@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,9 @@ def postgres_server_url() -> str:
     return url
 
 
-def _fresh_postgres_database(server_url: str) -> Iterator[str]:
+@contextmanager
+def fresh_postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the test server (its URL), dropped after."""
     name = f"nerveglide_test_{secrets.token_hex(6)}"
     admin = create_engine(server_url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
     try:
@@ -78,7 +81,8 @@ def _fresh_postgres_database(server_url: str) -> Iterator[str]:
 @pytest.fixture
 def postgres_database_url(postgres_server_url: str) -> Iterator[str]:
     """The URL of a new, empty PostgreSQL database, dropped after the test."""
-    yield from _fresh_postgres_database(postgres_server_url)
+    with fresh_postgres_database(postgres_server_url) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from playwright.sync_api import (
     Page,
     ViewportSize,
 )
+
+from tests.conftest import fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("NERVEGLIDE_CHROMIUM", "/usr/bin/chromium")
@@ -59,10 +62,12 @@ class Server:
     url: str
     data_dir: Path
     process: subprocess.Popen[bytes]
+    database: str = ""
+    """The server's database URL; empty: the SQLite file in ``data_dir``."""
 
     @property
     def database_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'nerveglide.db'}"
+        return self.database or f"sqlite:///{self.data_dir / 'nerveglide.db'}"
 
 
 PATIENT_EMAIL = "patient@example.org"
@@ -160,12 +165,13 @@ def patient_context(browser: Browser, base: str, **options: Any) -> BrowserConte
     return context
 
 
-def start_server(data: Path, **env_extra: str) -> Server:
-    """A real ``nerveglide serve`` on a free port, its SQLite database under ``data``."""
+def start_server(data: Path, database_url: str = "", **env_extra: str) -> Server:
+    """A real ``nerveglide serve`` on a free port, on ``database_url`` (by default its
+    SQLite file under ``data``)."""
     env = {
         **os.environ,
         "NERVEGLIDE_DATA_DIR": str(data),
-        "NERVEGLIDE_DATABASE_URL": "",
+        "NERVEGLIDE_DATABASE_URL": database_url,
         **env_extra,
     }
     subprocess.run(
@@ -188,7 +194,7 @@ def start_server(data: Path, **env_extra: str) -> Server:
     while True:
         try:
             urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
-            server = Server(base, data, process)
+            server = Server(base, data, process, database_url)
             LOGINS[base] = register_patient(base, server.database_url)
             return server
         except OSError:
@@ -204,11 +210,24 @@ def stop_server(server: Server) -> None:
     server.process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    running = start_server(tmp_path_factory.mktemp("e2e-data"))
-    yield running.url
-    stop_server(running)
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """One server for the browser tests on each database: its SQLite file, then a fresh
+    PostgreSQL database (as ``database_url`` does for the other tests)."""
+    data = tmp_path_factory.mktemp("e2e-data")
+    with ExitStack() as stack:
+        database = ""
+        if request.param == "postgresql":
+            database = stack.enter_context(
+                fresh_postgres_database(request.getfixturevalue("postgres_server_url"))
+            )
+        running = start_server(data, database)
+        try:
+            yield running.url
+        finally:
+            stop_server(running)
 
 
 @pytest.fixture
