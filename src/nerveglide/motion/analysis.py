@@ -277,7 +277,7 @@ class Analysis:
         return sum(1 for r in self.reps if r.complete)
 
 
-def _smooth_speed(t: FloatArray, x: FloatArray) -> FloatArray:
+def smooth_speed(t: FloatArray, x: FloatArray) -> FloatArray:
     """|dx/dt| over :data:`SPEED_WINDOW_S`, or over four frame intervals when frames
     come slower than that allows (a browser camera at 5 to 10 fps): a difference over one
     or two frames is mostly the model's jitter. NaN where unknown."""
@@ -318,11 +318,11 @@ def _other(leg: Leg) -> Leg:
     return "right" if leg == "left" else "left"
 
 
-def _column(joint: str, leg: Leg | None) -> str:
+def angle_column(joint: str, leg: Leg | None) -> str:
     return f"{joint}_{leg}" if joint in LEG_JOINTS and leg is not None else joint
 
 
-def _in_place(lm: Landmarks, seg: RepSegment) -> bool:
+def in_place(lm: Landmarks, seg: RepSegment) -> bool:
     """Exercises are done in place: during a repetition the pelvis may not travel
     sideways across the image further than the person's own thigh length."""
     m = (lm.t >= seg.start_t) & (lm.t <= seg.end_t) & lm.found
@@ -340,7 +340,7 @@ def _in_place(lm: Landmarks, seg: RepSegment) -> bool:
 
 
 @dataclass
-class _LegCount:
+class LegCount:
     leg: Leg | None
     column: str
     calibration: Calibration
@@ -350,34 +350,34 @@ class _LegCount:
 
 def _count(
     lm: Landmarks, series: Series, column: str, leg: Leg | None, direction: int
-) -> _LegCount | None:
+) -> LegCount | None:
     values = series.column(column)
     cal = calibrate(series.t, values, direction=direction)
     if cal is None:
         return None
-    segments = count_reps(series.t, values, cal, gap_deg=_uncertainty(column))
-    kept = [s for s in segments if _in_place(lm, s)]
-    return _LegCount(leg, column, cal, kept, len(segments) - len(kept))
+    segments = count_reps(series.t, values, cal, gap_deg=uncertainty_of(column))
+    kept = [s for s in segments if in_place(lm, s)]
+    return LegCount(leg, column, cal, kept, len(segments) - len(kept))
 
 
-def _uncertainty(column: str) -> float:
+def uncertainty_of(column: str) -> float:
     """The measurement uncertainty of an angle column's joint."""
     return UNCERTAINTY_DEG[column.removesuffix("_left").removesuffix("_right")]
 
 
-def _overlap(a: RepSegment, b: RepSegment) -> float:
+def overlap(a: RepSegment, b: RepSegment) -> float:
     inter = min(a.end_t, b.end_t) - max(a.start_t, b.start_t)
     shorter = min(a.end_t - a.start_t, b.end_t - b.start_t)
     return max(0.0, inter) / shorter if shorter > 0 else 0.0
 
 
-def _bilateral(a: _LegCount, b: _LegCount) -> bool:
+def _bilateral(a: LegCount, b: LegCount) -> bool:
     """Both legs' repetitions happen together (a squat, a bridge; or in a glide, the
     other leg following along): most reps of the leg with fewer overlap the other's."""
     if not a.segments or not b.segments:
         return False
     few, many = (a, b) if len(a.segments) <= len(b.segments) else (b, a)
-    matched = sum(1 for s in few.segments if any(_overlap(s, o) > 0.5 for o in many.segments))
+    matched = sum(1 for s in few.segments if any(overlap(s, o) > 0.5 for o in many.segments))
     return matched >= 0.5 * len(few.segments)
 
 
@@ -475,7 +475,7 @@ def analyse(
                 continue
             seen = _hidden_leg_taken_as_seen(lm, side)
             seen_series = angle_series(seen)
-            c = _count(seen, seen_series, _column(joint, side), side, direction)
+            c = _count(seen, seen_series, angle_column(joint, side), side, direction)
             if c is not None and c.segments:
                 lm, series, counts, chosen = seen, seen_series, [c], [c]
                 warnings.append(
@@ -537,13 +537,13 @@ def analyse(
 
 def _count_legs(
     lm: Landmarks, series: Series, joint: str, leg: LegChoice, direction: int
-) -> list[_LegCount]:
+) -> list[LegCount]:
     """Each leg's repetitions of ``joint`` (one count when the joint is not a leg's)."""
     if joint not in LEG_JOINTS:
         c = _count(lm, series, joint, None, direction)
         return [c] if c is not None else []
     legs: list[Leg] = ["left", "right"] if leg == "auto" else [leg]
-    counts = [_count(lm, series, _column(joint, side), side, direction) for side in legs]
+    counts = [_count(lm, series, angle_column(joint, side), side, direction) for side in legs]
     return [c for c in counts if c is not None]
 
 
@@ -571,15 +571,15 @@ def _hidden_legs(series: Series, lm: Landmarks, joint: str) -> list[Leg]:
     hidden: list[Leg] = []
     sides: tuple[Leg, ...] = ("left", "right")
     for side in sides:
-        known = np.isfinite(series.column(_column(joint, side)))[lm.found]
+        known = np.isfinite(series.column(angle_column(joint, side)))[lm.found]
         if known.mean() < 0.5:
             hidden.append(side)
     return hidden
 
 
 def _choose(
-    counts: list[_LegCount], spec: GlideSpec | None, leg: LegChoice, series: Series
-) -> list[_LegCount]:
+    counts: list[LegCount], spec: GlideSpec | None, leg: LegChoice, series: Series
+) -> list[LegCount]:
     """Which legs' repetitions to report. Legs moving in turn are both reported; legs
     moving together are one two-legged movement (any exercise) or, in a glide, one leg
     exercising: the one that moves more in the image, where a hidden leg can't copy the
@@ -599,14 +599,14 @@ def _choose(
 def _measure_reps(
     lm: Landmarks,
     series: Series,
-    chosen: list[_LegCount],
+    chosen: list[LegCount],
     spec: GlideSpec | None,
     joint: str,
     oblique_deg: float = 0.0,
 ) -> list[Rep]:
     t = series.t
     both = spec is None and len(chosen) == 2 and _bilateral(chosen[0], chosen[1])
-    items: list[tuple[_LegCount, RepSegment]] = []
+    items: list[tuple[LegCount, RepSegment]] = []
     if both:
         main = max(chosen, key=lambda c: abs(c.calibration.span))
         items = [(main, s) for s in main.segments]
@@ -619,7 +619,7 @@ def _measure_reps(
     prepared = []
     for c, seg in items:
         x = series.column(c.column)
-        speed = _smooth_speed(t, x)
+        speed = smooth_speed(t, x)
         m = (t >= seg.start_t) & (t <= seg.end_t)
         ps = float(np.nanmax(speed[m])) if np.isfinite(speed[m]).any() else 0.0
         peak_speeds.setdefault(c.column, []).append(ps)
@@ -638,7 +638,7 @@ def _measure_reps(
     for index, (c, seg, x, speed, ps) in enumerate(prepared, start=1):
         usual = peak_speeds[c.column]
         usual_ends = ends.get(c.column, [])
-        rep = _one_rep(
+        rep = measure_rep(
             index=index,
             lm=lm,
             series=series,
@@ -712,12 +712,12 @@ def _still_edges(
     return min(start, seg.start_t), max(end, seg.counted_t)
 
 
-def _one_rep(
+def measure_rep(
     *,
     index: int,
     lm: Landmarks,
     series: Series,
-    count: _LegCount,
+    count: LegCount,
     seg: RepSegment,
     x: FloatArray,
     speed: FloatArray,
@@ -791,8 +791,8 @@ def _one_rep(
     )
 
     leg_side: Leg | None = count.leg
-    knee_col = _column("knee_flexion", leg_side) if leg_side else None
-    hip_col = _column("hip_flexion", leg_side) if leg_side else None
+    knee_col = angle_column("knee_flexion", leg_side) if leg_side else None
+    hip_col = angle_column("hip_flexion", leg_side) if leg_side else None
     knee_min = hip_max = None
     if knee_col is not None:
         kv = series.column(knee_col)[(t >= start) & (t <= end)]
@@ -1041,7 +1041,7 @@ def _glide_cues(
     # Sourced angles: the real targets of the glide's start and stretch positions.
     for target in spec.sourced:
         side = _other(leg) if target.other_leg else leg
-        name = _column(target.joint, side)
+        name = angle_column(target.joint, side)
         column = series.column(name)
         if target.other_leg:
             # A leg's static position is judged only where it is in plain view: the
@@ -1090,12 +1090,23 @@ def _glide_cues(
 
 __all__ = [
     "ANGLE_COLUMNS",
+    "HOLD_FRACTION",
+    "SPEED_WINDOW_S",
     "Analysis",
     "Cue",
     "Landmarks",
+    "LegChoice",
+    "LegCount",
     "PhaseSpeed",
     "Rep",
     "Series",
     "analyse",
+    "angle_column",
     "angle_series",
+    "in_place",
+    "measure_rep",
+    "movement_span",
+    "overlap",
+    "smooth_speed",
+    "uncertainty_of",
 ]

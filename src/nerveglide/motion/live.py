@@ -104,16 +104,16 @@ from nerveglide.motion.analysis import (
     SPEED_WINDOW_S,
     Landmarks,
     LegChoice,
+    LegCount,
     Rep,
     Series,
-    _column,
-    _in_place,
-    _LegCount,
-    _one_rep,
-    _overlap,
-    _smooth_speed,
-    _uncertainty,
+    angle_column,
+    in_place,
+    measure_rep,
     movement_span,
+    overlap,
+    smooth_speed,
+    uncertainty_of,
 )
 from nerveglide.motion.angles import (
     ANGLE_COLUMNS,
@@ -411,7 +411,7 @@ class LiveCoach:
         self.direction = spec.direction if spec is not None else 0
         if self.joint in LEG_JOINTS:
             legs: list[Literal["left", "right"]] = ["left", "right"] if leg == "auto" else [leg]
-            self._tracks = [_Track(side, _column(self.joint, side)) for side in legs]
+            self._tracks = [_Track(side, angle_column(self.joint, side)) for side in legs]
         else:
             self._tracks = [_Track(None, self.joint)]
         self.counts: dict[str, int] = {k: int(v) for k, v in (counted or {}).items()}
@@ -419,7 +419,7 @@ class LiveCoach:
             saved = (calibration or {}).get(track.column)
             if saved is not None:
                 track.calibration = Calibration(rest=saved["rest"], far=saved["far"])
-                track.counter = RepCounter(track.calibration, gap_deg=_uncertainty(track.column))
+                track.counter = RepCounter(track.calibration, gap_deg=uncertainty_of(track.column))
             if resume_after_s is not None:
                 track.last_end_s = resume_after_s
         self._frames = _Frames()
@@ -598,7 +598,7 @@ class LiveCoach:
                 return []
             track.calibration = found
             track.ordered = None
-            track.counter = RepCounter(found, gap_deg=_uncertainty(track.column))
+            track.counter = RepCounter(found, gap_deg=uncertainty_of(track.column))
             # Catch up on the frames seen while the range was unknown (a repetition is
             # usually under way: the range shows only once the person moves).
             events: list[Event] = [self._calibration_event(track, now, "calibrated")]
@@ -741,13 +741,13 @@ class LiveCoach:
             # counter reports the repetition.
             track.pending = None
             return []
-        if any(_overlap(seg, s) > 0.5 for s in other.done):
+        if any(overlap(seg, s) > 0.5 for s in other.done):
             # The other leg's copy of this movement was already reported.
             track.pending = None
             track.done.append(seg)
             return []
         if self.spec is None:
-            if other.pending is not None and _overlap(seg, other.pending[0]) > 0.5:
+            if other.pending is not None and overlap(seg, other.pending[0]) > 0.5:
                 return self._settle_pair(track, other, now)
             if other.counter is not None and other.counter.moving and theirs >= 0.5 * mine:
                 # The other leg moves too (a squat, a bridge): one two-legged movement,
@@ -783,7 +783,7 @@ class LiveCoach:
     def _settle(self, track: _Track, seg: RepSegment, now: float) -> list[Event]:
         track.pending = None
         other = self._other(track)
-        if other is not None and any(_overlap(seg, s) > 0.5 for s in other.done):
+        if other is not None and any(overlap(seg, s) > 0.5 for s in other.done):
             track.done.append(seg)
             return []
         return self._report(track, seg, now)
@@ -812,7 +812,7 @@ class LiveCoach:
         if seg.end_t <= track.last_end_s:
             return []  # reported before a reconnect
         lm, series = self._window(since=max(seg.start_t, track.last_end_s) - 30.0)
-        if not _in_place(lm, seg):
+        if not in_place(lm, seg):
             return []  # moved across the picture: walking, not an exercise in place
         # The range the person shows now, this repetition included (the counter is back
         # at rest, so its thresholds may move), and the repetition judged against it.
@@ -821,17 +821,17 @@ class LiveCoach:
         assert cal is not None
         seg = replace(seg, peak_progress=float(cal.progress(seg.peak_value)))
         x = series.column(track.column)
-        speed = _smooth_speed(series.t, x)
+        speed = smooth_speed(series.t, x)
         m = (series.t >= seg.start_t) & (series.t <= seg.end_t)
         peak_speed = float(np.nanmax(speed[m])) if np.isfinite(speed[m]).any() else 0.0
         track.peak_speeds.append(peak_speed)
         track.usual_speed = float(np.median(track.peak_speeds))
         if seg.complete:
             track.ends.append(seg.peak_value)
-        count = _LegCount(track.leg, track.column, cal, [seg], 0)
+        count = LegCount(track.leg, track.column, cal, [seg], 0)
         leg: RepLeg = label or self._label(track)
         number = self.counts.get(leg, 0) + 1
-        rep = _one_rep(
+        rep = measure_rep(
             index=len(self.reps) + 1,
             lm=lm,
             series=series,
