@@ -24,6 +24,7 @@ from nerveglide.errors import InvalidInput, NotFound, NotPermitted
 from nerveglide.reports.model import MotionRecord, PainChange, Period, ProgressReport
 from nerveglide.services.access import (
     check_patient_access,
+    clinician_patient_names,
     clinician_patients,
     clinician_patients_uow,
     clinician_scope_uow,
@@ -43,6 +44,7 @@ from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.audit_trail import AuditContext
 from nerveglide.store.db import SessionFactory
 from nerveglide.store.models.account import AccountRow, AlertRow, ClinicianNoteRow
+from nerveglide.store.repositories.accounts import PatientName
 
 __all__ = [
     "PER_PAGE",
@@ -240,7 +242,7 @@ def dashboard_page(
         raise InvalidInput(f"page: pages are numbered from 1; got {page}")
     if not 1 <= per_page <= 500:
         raise InvalidInput(f"per_page: from 1 to 500 patients a page; got {per_page}")
-    patients = clinician_patients(session_factory, actor)
+    patients = clinician_patient_names(session_factory, actor)
     needle = query.strip().casefold()
     if needle:
         patients = [p for p in patients if needle in p.display_name.casefold() or needle in p.email]
@@ -260,7 +262,7 @@ def dashboard_page(
     for pid, verdict in _evaluate_statuses(session_factory, actor, stale, rules, now).items():
         tiers[pid] = (verdict.tier, verdict.rules_version)
 
-    def rank(p: AccountRow) -> tuple[int, int, str, int]:
+    def rank(p: PatientName) -> tuple[int, int, str, int]:
         tier = tiers.get(p.id, ("ok", ""))[0]
         return (_TIER_ORDER.get(tier, 3), -alerts.get(p.id, 0), p.display_name, p.id)
 
@@ -269,7 +271,10 @@ def dashboard_page(
         1 for p in patients if tiers.get(p.id, ("ok", ""))[0] in _PAUSING or alerts.get(p.id)
     )
     pages = max(1, -(-len(patients) // per_page))
-    shown = patients[(page - 1) * per_page : page * per_page]
+    page_ids = [p.id for p in patients[(page - 1) * per_page : page * per_page]]
+    # Only the page's accounts are loaded whole (in the order just made).
+    accounts = {p.id: p for p in clinician_patients(session_factory, actor, page_ids)}
+    shown = [accounts[pid] for pid in page_ids if pid in accounts]
     lines = _lines(
         session_factory, actor, shown, questionnaires=questionnaires, rules=rules,
         timezone=timezone, today=today, alerts=alerts,
