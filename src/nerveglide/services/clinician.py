@@ -18,7 +18,7 @@ from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import Library
 from nerveglide.domain.accounts import Actor
 from nerveglide.domain.program import Program
-from nerveglide.domain.safety import Verdict
+from nerveglide.domain.safety import Verdict, evaluate
 from nerveglide.domain.scoring import Change, Score, compare
 from nerveglide.errors import InvalidInput, NotFound, NotPermitted
 from nerveglide.reports.model import MotionRecord, PainChange, Period, ProgressReport
@@ -36,7 +36,8 @@ from nerveglide.services.reports import gather_report
 from nerveglide.services.safety import (
     confirm_seen_doctor,
     current_verdict,
-    keep_status,
+    gather_facts_of,
+    keep_statuses,
     refresh_status,
     verdict_from_json,
 )
@@ -359,22 +360,28 @@ def _evaluate_statuses(
     now: datetime,
 ) -> dict[int, Verdict]:
     """Evaluate and keep the verdict of patients who have no status yet, or one made under
-    other rules (each patient's facts read in their own scope, the statuses written in one
-    transaction); their own changes keep it up to date after that."""
-    verdicts = {}
-    for patient_id in ids:
-        with SqlAlchemyUnitOfWork(session_factory, patient_id=patient_id) as uow:
-            verdicts[patient_id] = current_verdict(uow, rules, now)
+    other rules (their facts read together, a few hundred patients at a time, with one
+    query per kind of fact; the statuses written in one transaction); their own changes
+    keep it up to date after that."""
+    verdicts: dict[int, Verdict] = {}
+    for start in range(0, len(ids), _EVALUATED_TOGETHER):
+        chunk = list(ids[start : start + _EVALUATED_TOGETHER])
+        with SqlAlchemyUnitOfWork(session_factory, patient_ids=chunk) as uow:
+            facts = gather_facts_of(uow, rules, now, chunk)
+        verdicts.update({pid: evaluate(rules, facts[pid]) for pid in chunk})
     if verdicts:
         with SqlAlchemyUnitOfWork(
             session_factory,
             system=True,
             audit=AuditContext(actor.account_id, actor.role, actor.address),
         ) as uow:
-            for patient_id, verdict in verdicts.items():
-                keep_status(uow, verdict, now, patient_id=patient_id)
+            keep_statuses(uow, verdicts, now)
             uow.commit()
     return verdicts
+
+
+#: Patients whose facts :func:`_evaluate_statuses` reads in one go.
+_EVALUATED_TOGETHER = 200
 
 
 def _unknown_verdict(rules: RuleSet) -> Verdict:

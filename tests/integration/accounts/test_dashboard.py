@@ -21,10 +21,16 @@ from nerveglide.services.accounts import create_account
 from nerveglide.services.clinician import PatientLine, dashboard_page, patient_overview
 from nerveglide.services.programs import build_program, save_program
 from nerveglide.services.questionnaires import record_response
-from nerveglide.services.safety import record_screening
+from nerveglide.services.safety import (
+    gather_facts,
+    gather_facts_of,
+    record_screening,
+    set_safety_setting,
+)
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.db import SessionFactory
 from nerveglide.store.models.account import AlertRow, AuditEventRow
+from nerveglide.store.models.diary import DiaryEntryRow
 from nerveglide.store.models.exercise_session import ExerciseSessionRow
 from nerveglide.store.models.safety import PatientStatusRow
 from nerveglide.store.scoping import UnscopedClinicalAccess
@@ -301,3 +307,38 @@ def test_the_order_runs_across_pages_by_tier_then_open_alerts_then_name(session_
     assert order.index(ids[3]) < order.index(adam)  # "adam" sorts after "Patient 3"
     assert {line.patient.id: line.open_alerts for line in lines}[adam] == 0  # acknowledged
     assert all(line.patient.email.endswith("@example.org") for line in lines)  # whole rows
+
+
+def test_the_safety_facts_of_several_patients_read_together_are_each_ones_own(
+    session_factory, clinic
+):
+    """The dashboard evaluates the patients with no status (or one under other rules)
+    together: each one's facts, read with one query per kind for all of them, are the
+    facts read for that patient alone (screening answers, ended sessions and stops,
+    clearances, settings, the diary's latest save of each day)."""
+    _, ids = clinic
+    rules = default_rules()
+    with SqlAlchemyUnitOfWork(session_factory, patient_id=ids[1]) as uow:
+        set_safety_setting(uow, rules, rules.settings[0].name, rules.settings[0].minimum, NOW)
+        for hour, pain in ((20, 9), (21, 3)):  # two saves of one day: the later one counts
+            uow.diary.add(
+                DiaryEntryRow(
+                    entry_date=TODAY, saved_at=datetime.combine(TODAY, time(hour), tzinfo=UTC),
+                    back_pain=0, leg_pain=pain, numbness="none", weakness="none", reach={},
+                    sleep_disturbed=False, note=None,
+                )
+            )  # fmt: skip
+        uow.commit()
+    with SqlAlchemyUnitOfWork(session_factory, patient_ids=ids) as uow:
+        together = gather_facts_of(uow, rules, NOW, ids)
+    for pid in ids:
+        with SqlAlchemyUnitOfWork(session_factory, patient_id=pid) as uow:
+            alone = gather_facts(uow, rules, NOW)
+        assert together[pid] == alone, pid
+    assert together[ids[1]].diary[-1].leg_pain == 3
+    assert together[ids[1]].settings != together[ids[3]].settings
+    assert any(facts.clearances for facts in together.values())
+    assert any(s.stopped_hurt for facts in together.values() for s in facts.sessions)
+    assert together[ids[4]].answers
+    assert together[ids[0]].answers == []  # nothing recorded
+    assert together[ids[0]].sessions == []
