@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select
+from sqlalchemy import Float, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from nerveglide.store.models.account import AlertRow
@@ -185,7 +185,7 @@ class ClinicRepository:
         latest session's best knee extension (the least knee bend of its repetitions):
         ``(patient_id, leg, started_at, knee_deg, is_first, sessions)``."""
         r = SessionRepetitionRow
-        knee = r.measures["knee_extension_peak_deg"].as_float()
+        knee = r.knee_extension_peak_deg  # measures["knee_extension_peak_deg"], as a column
         per_session = (
             select(
                 r.patient_id,
@@ -198,7 +198,7 @@ class ClinicRepository:
                 r.patient_id.in_(ids),
                 r.counted_by == "camera",
                 r.started_at >= since,
-                and_(r.measures.is_not(None), knee.is_not(None)),
+                knee.is_not(None),
             )
             .group_by(r.patient_id, r.leg, r.session_id)
             .subquery()
