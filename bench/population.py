@@ -290,4 +290,5 @@ def _repetition(
         "counted_by": "timer" if knee is None else "camera",
         "range_deg": None if knee is None else round(90.0 - knee, 1),
         "measures": None if knee is None else {"knee_extension_peak_deg": knee, "joint": "knee"},
+        "knee_extension_peak_deg": knee,  # the app copies it from measures (a bulk insert doesn't)
     }

@@ -18,7 +18,7 @@ Reads by anyone other than the patient and every refusal go to the audit log.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from nerveglide.domain.accounts import Actor
 from nerveglide.errors import NotFound, NotPermitted
@@ -27,10 +27,12 @@ from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.audit_trail import AuditContext
 from nerveglide.store.db import SessionFactory
 from nerveglide.store.models.account import AccountRow
+from nerveglide.store.repositories.accounts import PatientName
 
 __all__ = [
     "calendar_feed_uow",
     "check_patient_access",
+    "clinician_patient_names",
     "clinician_patients",
     "clinician_patients_uow",
     "clinician_scope_uow",
@@ -94,13 +96,27 @@ def patient_uow(
     )
 
 
-def clinician_patients(session_factory: SessionFactory, actor: Actor) -> list[AccountRow]:
-    """The clinician's assigned patients (by name); refused for anyone else."""
+def clinician_patients(
+    session_factory: SessionFactory, actor: Actor, ids: Collection[int] | None = None
+) -> list[AccountRow]:
+    """The clinician's assigned patients (by name), only those of ``ids`` if given;
+    refused for anyone else."""
     if actor.role != "clinician" or actor.account_id is None:
         require_role(session_factory, actor, "clinician", what="patients")
     with SqlAlchemyUnitOfWork(session_factory) as uow:
-        patients = uow.accounts.patients_of(actor.account_id or 0)
+        patients = uow.accounts.patients_of(actor.account_id or 0, ids)
     return [p for p in patients if _may_see(actor, p)]
+
+
+def clinician_patient_names(session_factory: SessionFactory, actor: Actor) -> list[PatientName]:
+    """The ids, names and emails of the clinician's assigned patients (by name), without
+    loading their accounts: to filter and order them all, then load the page's with
+    :func:`clinician_patients`. The query itself keeps to the clinician's patients (the
+    test :func:`_may_see` makes of a clinician); refused for anyone else."""
+    if actor.role != "clinician" or actor.account_id is None:
+        require_role(session_factory, actor, "clinician", what="patients")
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        return uow.accounts.patient_names_of(actor.account_id or 0)
 
 
 def clinician_patients_uow(

@@ -58,20 +58,20 @@ def record_reads(
     """One "read" entry per patient, written together (a dashboard reads many at once)."""
     at = datetime.now(UTC)
     with SqlAlchemyUnitOfWork(session_factory) as uow:
-        uow.audit.add_all(
+        uow.audit.append_many(
             [
-                AuditEventRow(
-                    at=at,
-                    actor_id=actor.account_id,
-                    actor_role=actor.role,
-                    action="read",
-                    object_type=object_type,
-                    object_id=str(patient_id),
-                    patient_id=patient_id,
-                    address=actor.address,
-                    outcome="ok",
-                    detail={},
-                )
+                {
+                    "at": at,
+                    "actor_id": actor.account_id,
+                    "actor_role": actor.role,
+                    "action": "read",
+                    "object_type": object_type,
+                    "object_id": str(patient_id),
+                    "patient_id": patient_id,
+                    "address": actor.address,
+                    "outcome": "ok",
+                    "detail": {},
+                }
                 for patient_id in patient_ids
             ]
         )

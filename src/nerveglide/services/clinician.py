@@ -18,12 +18,13 @@ from nerveglide.content.safety_rules import RuleSet
 from nerveglide.content.schema import Library
 from nerveglide.domain.accounts import Actor
 from nerveglide.domain.program import Program
-from nerveglide.domain.safety import Verdict
+from nerveglide.domain.safety import Verdict, evaluate
 from nerveglide.domain.scoring import Change, Score, compare
 from nerveglide.errors import InvalidInput, NotFound, NotPermitted
 from nerveglide.reports.model import MotionRecord, PainChange, Period, ProgressReport
 from nerveglide.services.access import (
     check_patient_access,
+    clinician_patient_names,
     clinician_patients,
     clinician_patients_uow,
     clinician_scope_uow,
@@ -35,7 +36,8 @@ from nerveglide.services.reports import gather_report
 from nerveglide.services.safety import (
     confirm_seen_doctor,
     current_verdict,
-    keep_status,
+    gather_facts_of,
+    keep_statuses,
     refresh_status,
     verdict_from_json,
 )
@@ -43,6 +45,7 @@ from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.audit_trail import AuditContext
 from nerveglide.store.db import SessionFactory
 from nerveglide.store.models.account import AccountRow, AlertRow, ClinicianNoteRow
+from nerveglide.store.repositories.accounts import PatientName
 
 __all__ = [
     "PER_PAGE",
@@ -240,7 +243,7 @@ def dashboard_page(
         raise InvalidInput(f"page: pages are numbered from 1; got {page}")
     if not 1 <= per_page <= 500:
         raise InvalidInput(f"per_page: from 1 to 500 patients a page; got {per_page}")
-    patients = clinician_patients(session_factory, actor)
+    patients = clinician_patient_names(session_factory, actor)
     needle = query.strip().casefold()
     if needle:
         patients = [p for p in patients if needle in p.display_name.casefold() or needle in p.email]
@@ -260,7 +263,7 @@ def dashboard_page(
     for pid, verdict in _evaluate_statuses(session_factory, actor, stale, rules, now).items():
         tiers[pid] = (verdict.tier, verdict.rules_version)
 
-    def rank(p: AccountRow) -> tuple[int, int, str, int]:
+    def rank(p: PatientName) -> tuple[int, int, str, int]:
         tier = tiers.get(p.id, ("ok", ""))[0]
         return (_TIER_ORDER.get(tier, 3), -alerts.get(p.id, 0), p.display_name, p.id)
 
@@ -269,7 +272,10 @@ def dashboard_page(
         1 for p in patients if tiers.get(p.id, ("ok", ""))[0] in _PAUSING or alerts.get(p.id)
     )
     pages = max(1, -(-len(patients) // per_page))
-    shown = patients[(page - 1) * per_page : page * per_page]
+    page_ids = [p.id for p in patients[(page - 1) * per_page : page * per_page]]
+    # Only the page's accounts are loaded whole (in the order just made).
+    accounts = {p.id: p for p in clinician_patients(session_factory, actor, page_ids)}
+    shown = [accounts[pid] for pid in page_ids if pid in accounts]
     lines = _lines(
         session_factory, actor, shown, questionnaires=questionnaires, rules=rules,
         timezone=timezone, today=today, alerts=alerts,
@@ -354,22 +360,28 @@ def _evaluate_statuses(
     now: datetime,
 ) -> dict[int, Verdict]:
     """Evaluate and keep the verdict of patients who have no status yet, or one made under
-    other rules (each patient's facts read in their own scope, the statuses written in one
-    transaction); their own changes keep it up to date after that."""
-    verdicts = {}
-    for patient_id in ids:
-        with SqlAlchemyUnitOfWork(session_factory, patient_id=patient_id) as uow:
-            verdicts[patient_id] = current_verdict(uow, rules, now)
+    other rules (their facts read together, a few hundred patients at a time, with one
+    query per kind of fact; the statuses written in one transaction); their own changes
+    keep it up to date after that."""
+    verdicts: dict[int, Verdict] = {}
+    for start in range(0, len(ids), _EVALUATED_TOGETHER):
+        chunk = list(ids[start : start + _EVALUATED_TOGETHER])
+        with SqlAlchemyUnitOfWork(session_factory, patient_ids=chunk) as uow:
+            facts = gather_facts_of(uow, rules, now, chunk)
+        verdicts.update({pid: evaluate(rules, facts[pid]) for pid in chunk})
     if verdicts:
         with SqlAlchemyUnitOfWork(
             session_factory,
             system=True,
             audit=AuditContext(actor.account_id, actor.role, actor.address),
         ) as uow:
-            for patient_id, verdict in verdicts.items():
-                keep_status(uow, verdict, now, patient_id=patient_id)
+            keep_statuses(uow, verdicts, now)
             uow.commit()
     return verdicts
+
+
+#: Patients whose facts :func:`_evaluate_statuses` reads in one go.
+_EVALUATED_TOGETHER = 200
 
 
 def _unknown_verdict(rules: RuleSet) -> Verdict:

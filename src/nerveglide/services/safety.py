@@ -3,9 +3,9 @@ clearances, audit every blocking verdict, and guard the start of every session."
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, cast
 
 from nerveglide.content.safety_rules import Answer, RuleSet
@@ -24,6 +24,7 @@ from nerveglide.errors import InvalidInput, SafetyStop, ScreeningDue
 from nerveglide.services.diary import diary_between
 from nerveglide.services.uow import AbstractUnitOfWork
 from nerveglide.store.models.safety import (
+    PatientStatusRow,
     SafetyClearanceRow,
     SafetySettingRow,
     SafetyVerdictRow,
@@ -37,8 +38,10 @@ __all__ = [
     "current_verdict",
     "ensure_session_allowed",
     "gather_facts",
+    "gather_facts_of",
     "is_screening_due",
     "keep_status",
+    "keep_statuses",
     "record_screening",
     "refresh_status",
     "refresh_status_if_stale",
@@ -82,22 +85,9 @@ def gather_facts(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Safe
         ScreeningAnswer(a.question_id, cast(Answer, a.answer), a.answered_at)
         for a in uow.safety.answers()
     ]
-    sessions = [
-        SessionFacts(
-            session_id=s.id,
-            started_at=s.started_at,
-            stopped_hurt=s.status == "stopped_hurt",
-            pain_before_back=s.pain_before_back,
-            pain_before_leg=s.pain_before_leg,
-            pain_after_back=s.pain_after_back,
-            pain_after_leg=s.pain_after_leg,
-            felt_worse=s.felt_worse,
-            spread=s.spread,
-        )
-        for s in uow.safety.ended_sessions()
-    ]
+    sessions = [_session_facts(s) for s in uow.safety.ended_sessions()]
     clearances = [Clearance(c.rule_id, c.cleared_at, c.cleared_by) for c in uow.safety.clearances()]
-    recent = now.date() - timedelta(days=60)
+    recent = now.date() - timedelta(days=_DIARY_DAYS)
     diary = [
         DiaryFacts(entry.entry_date, entry.leg_pain)
         for entry in diary_between(uow, recent, now.date() + timedelta(days=1))
@@ -110,6 +100,73 @@ def gather_facts(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Safe
         clearances=clearances,
         settings=safety_settings(uow, rules),
     )
+
+
+#: The diary days the rules read, back from today.
+_DIARY_DAYS = 60
+
+
+def _session_facts(s: Any) -> SessionFacts:
+    return SessionFacts(
+        session_id=s.id,
+        started_at=s.started_at,
+        stopped_hurt=s.status == "stopped_hurt",
+        pain_before_back=s.pain_before_back,
+        pain_before_leg=s.pain_before_leg,
+        pain_after_back=s.pain_after_back,
+        pain_after_leg=s.pain_after_leg,
+        felt_worse=s.felt_worse,
+        spread=s.spread,
+    )
+
+
+def gather_facts_of(
+    uow: AbstractUnitOfWork, rules: RuleSet, now: datetime, ids: Sequence[int]
+) -> dict[int, SafetyFacts]:
+    """:func:`gather_facts` of each of several patients, read with one query per kind of
+    fact (``uow`` is scoped to read those patients)."""
+    answers: dict[int, list[ScreeningAnswer]] = {pid: [] for pid in ids}
+    for pid, question_id, answer, answered_at in uow.clinic.screening_answers(ids):
+        answers[pid].append(ScreeningAnswer(question_id, cast(Answer, answer), answered_at))
+    sessions: dict[int, list[SessionFacts]] = {pid: [] for pid in ids}
+    for pid, *row in uow.clinic.ended_sessions(ids):  # unpacked: a thousand a patient
+        sid, started_at, status, before_back, before_leg, after_back, after_leg, worse, spread = row
+        sessions[pid].append(
+            SessionFacts(
+                session_id=sid,
+                started_at=started_at,
+                stopped_hurt=status == "stopped_hurt",
+                pain_before_back=before_back,
+                pain_before_leg=before_leg,
+                pain_after_back=after_back,
+                pain_after_leg=after_leg,
+                felt_worse=worse,
+                spread=spread,
+            )
+        )
+    clearances: dict[int, list[Clearance]] = {pid: [] for pid in ids}
+    for pid, rule_id, cleared_at, cleared_by in uow.clinic.clearances(ids):
+        clearances[pid].append(Clearance(rule_id, cleared_at, cleared_by))
+    settings = {pid: rules.defaults() for pid in ids}
+    for pid, name, value in uow.clinic.safety_settings(ids):
+        settings[pid][name] = value
+    recent = now.date() - timedelta(days=_DIARY_DAYS)
+    days: dict[int, dict[date, int]] = {pid: {} for pid in ids}
+    for pid, entry_date, leg_pain in uow.clinic.diary_leg_pain(
+        ids, recent, now.date() + timedelta(days=1)
+    ):
+        days[pid][entry_date] = leg_pain  # the day's latest save comes last
+    return {
+        pid: SafetyFacts(
+            now=now,
+            diary=[DiaryFacts(day, pain) for day, pain in sorted(days[pid].items())],
+            answers=answers[pid],
+            sessions=sessions[pid],
+            clearances=clearances[pid],
+            settings=settings[pid],
+        )
+        for pid in ids
+    }
 
 
 def current_verdict(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Verdict:
@@ -145,7 +202,24 @@ def keep_status(
 ) -> None:
     """Keep ``verdict`` as the person's status (``patient_id`` for a system-scoped unit of
     work writing several people's); not committed."""
-    row = uow.safety.status(patient_id)
+    _keep(uow, uow.safety.status(patient_id), verdict, now, patient_id)
+
+
+def keep_statuses(uow: AbstractUnitOfWork, verdicts: Mapping[int, Verdict], now: datetime) -> None:
+    """:func:`keep_status` of several people in a system-scoped unit of work, their
+    stored statuses read in one query; not committed."""
+    stored = {row.patient_id: row for row in uow.clinic.statuses(list(verdicts))}
+    for patient_id, verdict in verdicts.items():
+        _keep(uow, stored.get(patient_id), verdict, now, patient_id)
+
+
+def _keep(
+    uow: AbstractUnitOfWork,
+    row: PatientStatusRow | None,
+    verdict: Verdict,
+    now: datetime,
+    patient_id: int | None,
+) -> None:
     if row is None:
         uow.safety.insert_status(
             tier=verdict.tier,

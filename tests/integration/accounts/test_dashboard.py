@@ -21,10 +21,16 @@ from nerveglide.services.accounts import create_account
 from nerveglide.services.clinician import PatientLine, dashboard_page, patient_overview
 from nerveglide.services.programs import build_program, save_program
 from nerveglide.services.questionnaires import record_response
-from nerveglide.services.safety import record_screening
+from nerveglide.services.safety import (
+    gather_facts,
+    gather_facts_of,
+    record_screening,
+    set_safety_setting,
+)
 from nerveglide.services.uow import SqlAlchemyUnitOfWork
 from nerveglide.store.db import SessionFactory
 from nerveglide.store.models.account import AlertRow, AuditEventRow
+from nerveglide.store.models.diary import DiaryEntryRow
 from nerveglide.store.models.exercise_session import ExerciseSessionRow
 from nerveglide.store.models.safety import PatientStatusRow
 from nerveglide.store.scoping import UnscopedClinicalAccess
@@ -259,3 +265,80 @@ def test_a_clinician_scope_reads_their_patients_only_and_writes_nothing(session_
         with pytest.raises(UnscopedClinicalAccess, match="only reads"):
             uow.session.flush()
     assert owners == {theirs}
+
+
+def test_the_order_runs_across_pages_by_tier_then_open_alerts_then_name(session_factory, clinic):
+    """Only the ids, names and tiers of all the patients are read to order them; the page's
+    accounts are loaded after: the pages together are the one order (the most urgent tier,
+    then the most open alerts, then the name as Python sorts it, then the id)."""
+    actor, ids = clinic
+    doctor = actor.account_id or 0
+    zoe = _patient(session_factory, doctor, 10, "Zoe")
+    adam = _patient(session_factory, doctor, 11, "adam")  # lower case sorts after "Z"
+    ben_a = _patient(session_factory, doctor, 12, "Ben")
+    ben_b = _patient(session_factory, doctor, 13, "Ben")  # the same name: by id
+    with SqlAlchemyUnitOfWork(session_factory, system=True) as uow:
+        for pid, acknowledged in ((ids[2], None), (ids[2], None), (zoe, None), (adam, NOW)):
+            alert = AlertRow(patient_id=pid, raised_at=NOW, kind="safety", tier="mention")
+            alert.message, alert.acknowledged_at = "x", acknowledged
+            uow.session.add(alert)
+        uow.commit()
+    pages = [_page(session_factory, actor, per_page=3, page=n) for n in (1, 2, 3)]
+    assert [p.total for p in pages] == [9, 9, 9]
+    assert [p.pages for p in pages] == [3, 3, 3]
+    lines = [line for p in pages for line in p.lines]
+    order = [line.patient.id for line in lines]
+    assert sorted(order) == sorted([*ids, zoe, adam, ben_a, ben_b])
+    tiers = {"emergency": 0, "see_doctor": 1, "mention": 2, "ok": 3}
+    assert order == [
+        line.patient.id
+        for line in sorted(
+            lines,
+            key=lambda line: (
+                tiers[line.verdict.tier], -line.open_alerts, line.patient.display_name,
+                line.patient.id,
+            ),
+        )
+    ]  # fmt: skip
+    assert order[0] == ids[4]  # "see a doctor" first
+    assert {line.patient.id: line.open_alerts for line in lines}[ids[2]] == 2
+    assert order.index(ids[2]) < order.index(zoe) < order.index(ben_a)  # open alerts
+    assert order.index(ben_a) < order.index(ben_b) < order.index(ids[0])  # name, then id
+    assert order.index(ids[3]) < order.index(adam)  # "adam" sorts after "Patient 3"
+    assert {line.patient.id: line.open_alerts for line in lines}[adam] == 0  # acknowledged
+    assert all(line.patient.email.endswith("@example.org") for line in lines)  # whole rows
+
+
+def test_the_safety_facts_of_several_patients_read_together_are_each_ones_own(
+    session_factory, clinic
+):
+    """The dashboard evaluates the patients with no status (or one under other rules)
+    together: each one's facts, read with one query per kind for all of them, are the
+    facts read for that patient alone (screening answers, ended sessions and stops,
+    clearances, settings, the diary's latest save of each day)."""
+    _, ids = clinic
+    rules = default_rules()
+    with SqlAlchemyUnitOfWork(session_factory, patient_id=ids[1]) as uow:
+        set_safety_setting(uow, rules, rules.settings[0].name, rules.settings[0].minimum, NOW)
+        for hour, pain in ((20, 9), (21, 3)):  # two saves of one day: the later one counts
+            uow.diary.add(
+                DiaryEntryRow(
+                    entry_date=TODAY, saved_at=datetime.combine(TODAY, time(hour), tzinfo=UTC),
+                    back_pain=0, leg_pain=pain, numbness="none", weakness="none", reach={},
+                    sleep_disturbed=False, note=None,
+                )
+            )  # fmt: skip
+        uow.commit()
+    with SqlAlchemyUnitOfWork(session_factory, patient_ids=ids) as uow:
+        together = gather_facts_of(uow, rules, NOW, ids)
+    for pid in ids:
+        with SqlAlchemyUnitOfWork(session_factory, patient_id=pid) as uow:
+            alone = gather_facts(uow, rules, NOW)
+        assert together[pid] == alone, pid
+    assert together[ids[1]].diary[-1].leg_pain == 3
+    assert together[ids[1]].settings != together[ids[3]].settings
+    assert any(facts.clearances for facts in together.values())
+    assert any(s.stopped_hurt for facts in together.values() for s in facts.sessions)
+    assert together[ids[4]].answers
+    assert together[ids[0]].answers == []  # nothing recorded
+    assert together[ids[0]].sessions == []

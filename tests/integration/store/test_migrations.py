@@ -148,3 +148,55 @@ def test_downgrading_the_safety_migration_keeps_sessions_and_their_repetitions(
         assert count == 1
     finally:
         engine.dispose()
+
+
+def test_the_knee_extension_column_is_filled_from_the_measures_saved_before(
+    database_url: str,
+) -> None:
+    """0011 copies ``measures["knee_extension_peak_deg"]`` of the repetitions saved before
+    it into their new column, as the app reads it (a number, or text that is one); the app
+    copies it on every save after (the model's validator)."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import select, update
+
+    from nerveglide.services.accounts import create_account
+    from nerveglide.store.db import make_session_factory
+    from nerveglide.store.models.exercise_session import SessionRepetitionRow
+    from tests.integration.reports.seed import seed
+
+    migrate.upgrade(database_url)
+    engine = make_engine(database_url)
+    factory = make_session_factory(engine)
+    now = datetime(2026, 11, 22, tzinfo=UTC)
+    r = SessionRepetitionRow
+    try:
+        patient = create_account(factory, email="p@example.org", role="patient", now=now).id
+        seed(factory, start=date(2026, 11, 20), days=1, per_day=1, reps=10, patient_id=patient)
+        measures = [
+            {"knee_extension_peak_deg": 31.5, "joint": "knee"},
+            {"knee_extension_peak_deg": "28"},
+            {"knee_extension_peak_deg": "straight"},
+            {"joint": "knee"},
+            None,
+        ]
+        with engine.begin() as connection:
+            ids = list(connection.scalars(select(r.id).order_by(r.id).limit(len(measures))))
+            for rid, value in zip(ids, measures, strict=True):
+                saved_before = {"measures": value, "knee_extension_peak_deg": None}
+                connection.execute(update(r).where(r.id == rid).values(**saved_before))
+        migrate.downgrade(database_url, "0010")
+        migrate.upgrade(database_url)
+        with engine.connect() as connection:
+            knees = list(
+                connection.scalars(
+                    select(r.knee_extension_peak_deg).where(r.id.in_(ids)).order_by(r.id)
+                )
+            )
+        assert knees == [31.5, 28.0, None, None, None]
+    finally:
+        engine.dispose()
+    row = SessionRepetitionRow(measures={"knee_extension_peak_deg": 12})
+    assert row.knee_extension_peak_deg == 12.0
+    row.measures = None
+    assert row.knee_extension_peak_deg is None

@@ -17,13 +17,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from nerveglide.store.base import Base, UTCDateTime
 from nerveglide.store.models.owned import PatientOwned
 
-__all__ = ["ExerciseSessionRow", "SessionRepetitionRow", "StopEventRow"]
+__all__ = ["ExerciseSessionRow", "SessionRepetitionRow", "StopEventRow", "knee_extension_of"]
 
 SESSION_STATUSES = ("in_progress", "completed", "ended_early", "stopped_hurt")
 
@@ -81,6 +82,14 @@ class SessionRepetitionRow(PatientOwned, Base):
         UniqueConstraint("session_id", "exercise_id", "leg", "set_no", "rep_no", "attempt"),
         CheckConstraint("leg IN ('left', 'right')", name="leg"),
         CheckConstraint("set_no >= 1 AND rep_no >= 1 AND attempt >= 1", name="numbers"),
+        # The dashboard's knee trends: a patient's camera repetitions over four weeks.
+        Index(
+            "ix_session_repetition_camera",
+            "patient_id",
+            "started_at",
+            sqlite_where=text("counted_by = 'camera'"),
+            postgresql_where=text("counted_by = 'camera'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -102,7 +111,28 @@ class SessionRepetitionRow(PatientOwned, Base):
     range_deg: Mapped[float | None] = mapped_column(Float)
     #: Measured by the camera: peak extension, cues with their sources, and so on.
     measures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: ``measures["knee_extension_peak_deg"]`` as a number, kept in a column of its own
+    #: whenever ``measures`` is set (:meth:`_copy_knee`), so that the clinician's
+    #: dashboard reads its knee trends without going through the JSON of every repetition.
+    knee_extension_peak_deg: Mapped[float | None] = mapped_column(Float)
     session: Mapped[ExerciseSessionRow] = relationship(back_populates="repetitions")
+
+    @validates("measures")
+    def _copy_knee(self, _key: str, measures: dict[str, Any] | None) -> dict[str, Any] | None:
+        self.knee_extension_peak_deg = knee_extension_of(measures)
+        return measures
+
+
+def knee_extension_of(measures: dict[str, Any] | None) -> float | None:
+    """The knee extension peak in ``measures`` as the progress report reads it (a number,
+    or text that is one), else None."""
+    value = None if measures is None else measures.get("knee_extension_peak_deg")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class StopEventRow(PatientOwned, Base):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -14,7 +16,16 @@ from nerveglide.store.models.account import (
     LoginAttemptRow,
 )
 
-__all__ = ["AccountRepository"]
+__all__ = ["AccountRepository", "PatientName"]
+
+
+class PatientName(NamedTuple):
+    """A patient's id, name and email, without the rest of the account: enough to filter
+    and order a long list of patients (a clinician's thousand), then load the few shown."""
+
+    id: int
+    display_name: str
+    email: str
 
 
 def _same_address(address: str | None) -> ColumnElement[bool]:
@@ -56,13 +67,30 @@ class AccountRepository:
             statement = statement.where(AccountRow.role == role)
         return list(self.session.scalars(statement))
 
-    def patients_of(self, clinician_id: int) -> list[AccountRow]:
+    def patients_of(
+        self, clinician_id: int, ids: Collection[int] | None = None
+    ) -> list[AccountRow]:
+        """The clinician's patients by name (only those of ``ids``, if given)."""
         statement = (
             select(AccountRow)
             .where(AccountRow.role == "patient", AccountRow.clinician_id == clinician_id)
             .order_by(AccountRow.display_name, AccountRow.id)
         )
+        if ids is not None:
+            statement = statement.where(AccountRow.id.in_(sorted(set(ids))))
         return list(self.session.scalars(statement))
+
+    def patient_names_of(self, clinician_id: int) -> list[PatientName]:
+        """:meth:`patients_of`'s ids, names and emails only (no account objects)."""
+        a = AccountRow
+        statement = (
+            select(a.id, a.display_name, a.email)
+            .where(a.role == "patient", a.clinician_id == clinician_id)
+            .order_by(a.display_name, a.id)
+        )
+        return [
+            PatientName(int(i), name, email) for i, name, email in self.session.execute(statement)
+        ]
 
     def unclaimed_owner(self) -> AccountRow | None:
         statement = select(AccountRow).where(AccountRow.unclaimed.is_(True)).limit(1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select
+from sqlalchemy import Float, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from nerveglide.store.models.account import AlertRow
@@ -20,7 +20,12 @@ from nerveglide.store.models.diary import DiaryEntryRow
 from nerveglide.store.models.exercise_session import ExerciseSessionRow, SessionRepetitionRow
 from nerveglide.store.models.program import ProgramGlideRow, ProgramRow
 from nerveglide.store.models.questionnaire import QuestionnaireResponseRow
-from nerveglide.store.models.safety import PatientStatusRow
+from nerveglide.store.models.safety import (
+    PatientStatusRow,
+    SafetyClearanceRow,
+    SafetySettingRow,
+    ScreeningAnswerRow,
+)
 from nerveglide.store.repositories.sessions import AnyRow
 
 __all__ = ["ClinicRepository"]
@@ -180,7 +185,7 @@ class ClinicRepository:
         latest session's best knee extension (the least knee bend of its repetitions):
         ``(patient_id, leg, started_at, knee_deg, is_first, sessions)``."""
         r = SessionRepetitionRow
-        knee = r.measures["knee_extension_peak_deg"].as_float()
+        knee = r.knee_extension_peak_deg  # measures["knee_extension_peak_deg"], as a column
         per_session = (
             select(
                 r.patient_id,
@@ -193,7 +198,7 @@ class ClinicRepository:
                 r.patient_id.in_(ids),
                 r.counted_by == "camera",
                 r.started_at >= since,
-                and_(r.measures.is_not(None), knee.is_not(None)),
+                knee.is_not(None),
             )
             .group_by(r.patient_id, r.leg, r.session_id)
             .subquery()
@@ -218,4 +223,68 @@ class ClinicRepository:
             ranked.c.up == 1,
             ranked.c.n,
         ).where(or_(ranked.c.up == 1, ranked.c.down == 1))
+        return list(self.session.execute(statement))
+
+    # --- the facts the safety rules read, of several patients at once -----------------
+    # (each as SafetyRepository reads one person's, with the patient's id first and the
+    # same order within each patient)
+
+    def screening_answers(self, ids: Sequence[int]) -> list[AnyRow]:
+        """``(patient_id, question_id, answer, answered_at)``, oldest first."""
+        a = ScreeningAnswerRow
+        statement = (
+            select(a.patient_id, a.question_id, a.answer, a.answered_at)
+            .where(a.patient_id.in_(ids))
+            .order_by(a.patient_id, a.answered_at, a.id)
+        )
+        return list(self.session.execute(statement))
+
+    def ended_sessions(self, ids: Sequence[int]) -> list[AnyRow]:
+        """``(patient_id, id, started_at, status, pain_before_back, pain_before_leg,
+        pain_after_back, pain_after_leg, felt_worse, spread)`` of each ended session,
+        oldest first."""
+        s = ExerciseSessionRow
+        statement = (
+            select(
+                s.patient_id,
+                s.id,
+                s.started_at,
+                s.status,
+                s.pain_before_back,
+                s.pain_before_leg,
+                s.pain_after_back,
+                s.pain_after_leg,
+                s.felt_worse,
+                s.spread,
+            )
+            .where(s.patient_id.in_(ids), s.status != "in_progress")
+            .order_by(s.patient_id, s.started_at, s.id)
+        )
+        return list(self.session.execute(statement))
+
+    def clearances(self, ids: Sequence[int]) -> list[AnyRow]:
+        """``(patient_id, rule_id, cleared_at, cleared_by)``, in the order they were made."""
+        c = SafetyClearanceRow
+        statement = (
+            select(c.patient_id, c.rule_id, c.cleared_at, c.cleared_by)
+            .where(c.patient_id.in_(ids))
+            .order_by(c.patient_id, c.id)
+        )
+        return list(self.session.execute(statement))
+
+    def safety_settings(self, ids: Sequence[int]) -> list[AnyRow]:
+        """``(patient_id, name, value)``."""
+        t = SafetySettingRow
+        statement = select(t.patient_id, t.name, t.value).where(t.patient_id.in_(ids))
+        return list(self.session.execute(statement))
+
+    def diary_leg_pain(self, ids: Sequence[int], start: date, end: date) -> list[AnyRow]:
+        """``(patient_id, entry_date, leg_pain)`` of every save dated in [start, end], each
+        day's saves oldest first (the last one is the day's entry)."""
+        d = DiaryEntryRow
+        statement = (
+            select(d.patient_id, d.entry_date, d.leg_pain)
+            .where(d.patient_id.in_(ids), d.entry_date >= start, d.entry_date <= end)
+            .order_by(d.patient_id, d.entry_date, d.saved_at, d.id)
+        )
         return list(self.session.execute(statement))

@@ -33,7 +33,9 @@ class SafetyRepository:
         self.session = session
 
     def answers(self) -> list[ScreeningAnswerRow]:
-        statement = select(ScreeningAnswerRow).order_by(ScreeningAnswerRow.answered_at)
+        statement = select(ScreeningAnswerRow).order_by(
+            ScreeningAnswerRow.answered_at, ScreeningAnswerRow.id
+        )
         return list(self.session.scalars(statement))
 
     def ended_sessions(self) -> list[AnyRow]:
@@ -53,12 +55,13 @@ class SafetyRepository:
                 s.spread,
             )
             .where(s.status != "in_progress")
-            .order_by(s.started_at)
+            .order_by(s.started_at, s.id)
         )
         return list(self.session.execute(statement))
 
     def clearances(self) -> list[SafetyClearanceRow]:
-        return list(self.session.scalars(select(SafetyClearanceRow)))
+        statement = select(SafetyClearanceRow).order_by(SafetyClearanceRow.id)
+        return list(self.session.scalars(statement))
 
     def settings(self) -> list[SafetySettingRow]:
         return list(self.session.scalars(select(SafetySettingRow)))
