@@ -129,21 +129,8 @@ def gather_facts_of(
     for pid, question_id, answer, answered_at in uow.clinic.screening_answers(ids):
         answers[pid].append(ScreeningAnswer(question_id, cast(Answer, answer), answered_at))
     sessions: dict[int, list[SessionFacts]] = {pid: [] for pid in ids}
-    for pid, *row in uow.clinic.ended_sessions(ids):  # unpacked: a thousand a patient
-        sid, started_at, status, before_back, before_leg, after_back, after_leg, worse, spread = row
-        sessions[pid].append(
-            SessionFacts(
-                session_id=sid,
-                started_at=started_at,
-                stopped_hurt=status == "stopped_hurt",
-                pain_before_back=before_back,
-                pain_before_leg=before_leg,
-                pain_after_back=after_back,
-                pain_after_leg=after_leg,
-                felt_worse=worse,
-                spread=spread,
-            )
-        )
+    for row in uow.clinic.ended_sessions(ids):
+        sessions[row.patient_id].append(_session_facts(row))
     clearances: dict[int, list[Clearance]] = {pid: [] for pid in ids}
     for pid, rule_id, cleared_at, cleared_by in uow.clinic.clearances(ids):
         clearances[pid].append(Clearance(rule_id, cleared_at, cleared_by))

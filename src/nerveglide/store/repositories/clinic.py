@@ -26,6 +26,7 @@ from nerveglide.store.models.safety import (
     SafetySettingRow,
     ScreeningAnswerRow,
 )
+from nerveglide.store.repositories.safety import SESSION_FACT_COLUMNS
 from nerveglide.store.repositories.sessions import AnyRow
 
 __all__ = ["ClinicRepository"]
@@ -245,18 +246,7 @@ class ClinicRepository:
         oldest first."""
         s = ExerciseSessionRow
         statement = (
-            select(
-                s.patient_id,
-                s.id,
-                s.started_at,
-                s.status,
-                s.pain_before_back,
-                s.pain_before_leg,
-                s.pain_after_back,
-                s.pain_after_leg,
-                s.felt_worse,
-                s.spread,
-            )
+            select(s.patient_id, *SESSION_FACT_COLUMNS)
             .where(s.patient_id.in_(ids), s.status != "in_progress")
             .order_by(s.patient_id, s.started_at, s.id)
         )

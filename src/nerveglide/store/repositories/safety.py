@@ -23,6 +23,19 @@ from nerveglide.store.models.safety import (
 from nerveglide.store.repositories.sessions import AnyRow
 from nerveglide.store.scoping import UnscopedClinicalAccess, is_system, scope_of
 
+#: The columns of an ended session the safety rules read (the rules read no repetitions).
+SESSION_FACT_COLUMNS = (
+    ExerciseSessionRow.id,
+    ExerciseSessionRow.started_at,
+    ExerciseSessionRow.status,
+    ExerciseSessionRow.pain_before_back,
+    ExerciseSessionRow.pain_before_leg,
+    ExerciseSessionRow.pain_after_back,
+    ExerciseSessionRow.pain_after_leg,
+    ExerciseSessionRow.felt_worse,
+    ExerciseSessionRow.spread,
+)
+
 __all__ = ["SafetyRepository"]
 
 
@@ -43,17 +56,7 @@ class SafetyRepository:
         as plain rows: a year of sessions is a thousand of them, read at every check."""
         s = ExerciseSessionRow
         statement = (
-            select(
-                s.id,
-                s.started_at,
-                s.status,
-                s.pain_before_back,
-                s.pain_before_leg,
-                s.pain_after_back,
-                s.pain_after_leg,
-                s.felt_worse,
-                s.spread,
-            )
+            select(*SESSION_FACT_COLUMNS)
             .where(s.status != "in_progress")
             .order_by(s.started_at, s.id)
         )
