@@ -15,7 +15,9 @@ committed fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT; the bus
 timeout does not apply), which is what two patients saving at the same moment did.
 Taking the lock with ``BEGIN IMMEDIATE`` waits for it instead (the busy timeout); doing
 so only at the first write keeps reads (and a reader that opens a second unit of work
-inside its own) from queueing behind writers.
+inside its own) from queueing behind writers. The writers of one process take turns at
+the lock in the order they came (:mod:`nerveglide.store.write_turns`: SQLite's own busy
+handler lets late writers overtake early ones).
 
 What keeps an acknowledged write: the app answers a request only after its commit; in
 WAL mode a commit is one atomic append to the WAL (a half-written transaction at its end
@@ -73,6 +75,7 @@ from nerveglide.errors import (
     DatabaseUnavailable,
 )
 from nerveglide.store.data_dir import write_refused
+from nerveglide.store.write_turns import TurnTakingConnection
 
 __all__ = [
     "CONNECT_TIMEOUT_S",
@@ -103,6 +106,8 @@ SQLITE_PRAGMAS: tuple[tuple[str, str], ...] = (
     ("foreign_keys", "ON"),
     ("busy_timeout", "5000"),
 )
+#: Seconds a SQLite write waits for its turn at the write lock (the busy timeout's).
+_SQLITE_TURN_TIMEOUT_S = 5.0
 
 
 #: The base class of what SQLAlchemy raises: where no :func:`database_errors` block turned
@@ -209,7 +214,10 @@ def _before_sqlite_statement(
         return
     if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
         return
-    dbapi_connection.execute("BEGIN IMMEDIATE")
+    if isinstance(dbapi_connection, TurnTakingConnection):
+        dbapi_connection.begin_immediate(_SQLITE_TURN_TIMEOUT_S)
+    else:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
 #: SQLite's primary result codes that mean the storage, not the statement, failed.
@@ -301,7 +309,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         # 40): an opened connection runs the pragmas, and one over the pool is closed.
         pool: dict[str, Any] = {}
         if path is not None:
-            pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": 8}
+            # Writers of this process queue for the write lock (store/write_turns.py).
+            pool = {
+                "pool_size": SQLITE_POOL_SIZE,
+                "max_overflow": 8,
+                "connect_args": {"factory": TurnTakingConnection},
+            }
         engine = create_engine(sa_url, echo=echo, hide_parameters=True, **pool)
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "before_cursor_execute", _before_sqlite_statement)
