@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Literal
 
@@ -520,6 +521,48 @@ def visible_frame(
     return [all(get(seen)) for get in _NEEDED_GETTERS]
 
 
+def _seen_and_clear(visibility: Sequence[float]) -> tuple[list[bool], list[bool]]:
+    """``visible_frame(visibility)`` and ``visible_frame(visibility, CLEAR_VISIBILITY)``
+    in one pass: each point's level (0 unseen, 1 seen, 2 clear; NaN unseen), and each
+    angle's lowest."""
+    level = [2 if v >= CLEAR_VISIBILITY else 1 if v >= MIN_VISIBILITY else 0 for v in visibility]
+    lowest = [min(get(level)) for get in _NEEDED_GETTERS]
+    return [m >= 1 for m in lowest], [m >= 2 for m in lowest]
+
+
+@dataclass(slots=True)
+class FramePoints:
+    """One frame's landmarks as Python floats, each array converted once and shared by
+    the per-frame functions (:func:`measure_points`, :func:`facing_vote_of`,
+    :func:`~nerveglide.motion.view.frame_view_of`)."""
+
+    image: list[Vec]
+    """The image points as the 3D code takes them: ``(x, y, 0.0)``."""
+    world: list[Vec] | None
+    """The model's 3D points; ``None`` when it gave none."""
+    visibility: list[float]
+    _body: tuple[Vec, Vec, Vec] | None = field(default=None, repr=False)
+
+    def body_axes(self, mirror: float) -> tuple[Vec, Vec, Vec]:
+        """:func:`_body_axes` of the 3D points (those with ``mirror`` 1 are kept: the
+        facing vote and the angles both take them)."""
+        assert self.world is not None
+        if mirror != 1.0:
+            return _f_body_axes(self.world, mirror)
+        if self._body is None:
+            self._body = _f_body_axes(self.world, 1.0)
+        return self._body
+
+
+def frame_points(xy: FloatArray, world: FloatArray | None, visibility: FloatArray) -> FramePoints:
+    """One frame's (33, 2), (33, 3) or ``None``, and (33,) arrays as :class:`FramePoints`."""
+    return FramePoints(
+        image=[(x, y, 0.0) for x, y in xy.tolist()],
+        world=None if world is None else [(x, y, z) for x, y, z in world.tolist()],
+        visibility=visibility.tolist(),
+    )
+
+
 def measure_frame(
     xy: FloatArray,
     world: FloatArray | None,
@@ -532,18 +575,35 @@ def measure_frame(
     """:func:`measure_each` for one frame ((33, 2), (33, 3) or ``None`` when the model
     gave no 3D, (33,)), as lists of 8 floats: equal to it to the bit, several times
     faster (see the comment above)."""
+    angles, _ = measure_points(
+        frame_points(xy, world, visibility),
+        mirror=mirror,
+        camera_sees_left=camera_sees_left,
+        sources=sources,
+    )
+    return angles
+
+
+def measure_points(
+    points: FramePoints,
+    *,
+    mirror: float = 1.0,
+    camera_sees_left: bool = True,
+    sources: Sequence[dict[str, Measure]],
+) -> tuple[list[list[float]], list[bool]]:
+    """:func:`measure_frame` of a frame's :class:`FramePoints`, and its clear flags (what
+    ``visible_frame(visibility, CLEAR_VISIBILITY)`` gives), worked out once."""
     choices = [c for choice in sources for c in choice.values()]
-    need_world = world is not None and any(v in ("world", "clear-image") for v in choices)
+    need_world = points.world is not None and any(v in ("world", "clear-image") for v in choices)
     need_image = any(v in ("image", "clear-image") for v in choices)
     cos: list[float] = []
     yx: list[float] = []
     if need_image:
-        p2: list[Vec] = [(x, y, 0.0) for x, y in xy.tolist()]
+        p2 = points.image
         _f_arguments(p2, *_f_image_axes(p2, camera_sees_left), cos, yx)
     if need_world:
-        assert world is not None
-        p3: list[Vec] = [(x, y, z) for x, y, z in world.tolist()]
-        _f_arguments(p3, *_f_body_axes(p3, mirror), cos, yx)
+        assert points.world is not None
+        _f_arguments(points.world, *points.body_axes(mirror), cos, yx)
     by_image = by_world = [_NAN] * len(ANGLE_COLUMNS)
     if cos:
         acos = np.arccos(cos).tolist()
@@ -553,9 +613,7 @@ def measure_frame(
             by_image = _f_angles(acos[:4], atan[:4])
         if need_world:
             by_world = _f_angles(acos[-4:], atan[-4:])
-    vis = visibility.tolist()
-    seen = visible_frame(vis)
-    clear = visible_frame(vis, CLEAR_VISIBILITY)
+    seen, clear = _seen_and_clear(points.visibility)
     out: list[list[float]] = []
     for choice in sources:
         result = []
@@ -565,7 +623,7 @@ def measure_frame(
             value = by_image[k] if use_image else by_world[k]
             result.append(value if seen[k] and math.isfinite(value) else _NAN)
         out.append(result)
-    return out
+    return out, clear
 
 
 def facing_vote_frame(
@@ -574,7 +632,16 @@ def facing_vote_frame(
     """One frame's vote in :func:`facing_votes` (33 points of 3 floats, 33
     visibilities): +1, -1 or 0, ``None`` when the frame doesn't vote."""
     p: list[Vec] = [(x, y, z) for x, y, z in world]
-    _, _, forward = _f_body_axes(p, 1.0)
+    return _facing_vote(p, _f_body_axes(p, 1.0)[2], visibility)
+
+
+def facing_vote_of(points: FramePoints) -> float | None:
+    """:func:`facing_vote_frame` of a frame's :class:`FramePoints` with 3D points."""
+    assert points.world is not None
+    return _facing_vote(points.world, points.body_axes(1.0)[2], points.visibility)
+
+
+def _facing_vote(p: Sequence[Vec], forward: Vec, visibility: Sequence[float]) -> float | None:
     ears = _f_mid(p[L.LEFT_EAR], p[L.RIGHT_EAR])
     along = _f_dot(_f_sub(p[L.NOSE], ears), forward)
     if not (visibility[L.NOSE] >= MIN_VISIBILITY and math.isfinite(along)):

@@ -24,10 +24,11 @@ What live can't know that offline can, and what it does instead:
   counted moment (the offline end can be a fraction of a second later).
 
 Per frame it does a bounded amount of work, whatever the session's length (see
-``bench/live_feed.py``): the frame's angles, filter step and view votes in plain floats
-(:func:`~nerveglide.motion.angles.measure_frame`,
+``bench/live_feed.py``): the frame's angles, filter step and view votes in plain floats,
+each landmark array turned into floats once
+(:func:`~nerveglide.motion.angles.measure_points`,
 :meth:`~nerveglide.motion.filters.OneEuroFilter.step`,
-:func:`~nerveglide.motion.view.frame_view`: the same arithmetic as the vectorised code,
+:func:`~nerveglide.motion.view.frame_view_of`: the same arithmetic as the vectorised code,
 equal to the bit); the view is judged every :data:`VIEW_EVERY_S` from what each frame of
 the last second left; the kept minute of frames is also held in arrays filled in place,
 so measuring a counted repetition or trying the calibration slices them; and before the
@@ -117,12 +118,11 @@ from nerveglide.motion.analysis import (
 )
 from nerveglide.motion.angles import (
     ANGLE_COLUMNS,
-    CLEAR_VISIBILITY,
     COLUMN,
     DEFAULT_SOURCE,
     IMAGE_ONLY,
-    measure_frame,
-    visible_frame,
+    frame_points,
+    measure_points,
 )
 from nerveglide.motion.errors import FILM_HINT
 from nerveglide.motion.filters import OneEuroFilter
@@ -137,7 +137,7 @@ from nerveglide.motion.reps import (
     calibrate,
 )
 from nerveglide.motion.spec import LEG_JOINTS, MOVEMENT_JOINT, GlideSpec, Movement
-from nerveglide.motion.view import MAX_OBLIQUE_DEG, FrameView, frame_view, judge_frames
+from nerveglide.motion.view import MAX_OBLIQUE_DEG, FrameView, frame_view_of, judge_frames
 
 FloatArray = npt.NDArray[np.float64]
 RepLeg = Literal["left", "right", "both", "none"]
@@ -495,20 +495,23 @@ class LiveCoach:
             xy = pose.xy
             world = pose.world if pose.world is not None else _NO_WORLD
             vis = pose.visibility
-            view = self._frame_view = frame_view(pose.xy, pose.world, vis)
-            if abs(self._facing) < SETTLED_VOTES or abs(self._side) < SETTLED_VOTES:
+            points = frame_points(pose.xy, pose.world, vis)
+            voting = abs(self._facing) < SETTLED_VOTES or abs(self._side) < SETTLED_VOTES
+            # The frame's view is worked out only when used: by a glide's view check, or
+            # to vote until the votes settle.
+            view = self._frame_view = (
+                frame_view_of(points) if self.spec is not None or voting else None
+            )
+            if view is not None and voting:
                 self._vote_frame(view)
             mirror = 1.0 if self._facing >= 0 else -1.0
             sees_left = self._side >= 0
-            raw, image = measure_frame(
-                xy,
-                pose.world,
-                vis,
+            (raw, image), clear = measure_points(
+                points,
                 mirror=mirror,
                 camera_sees_left=sees_left,
                 sources=(DEFAULT_SOURCE, IMAGE_ONLY),
             )
-            clear = visible_frame(vis.tolist(), CLEAR_VISIBILITY)
         f.t.append(now)
         f.raw.append(raw)
         angles = self._filter.step(now, raw)

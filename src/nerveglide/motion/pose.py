@@ -13,6 +13,7 @@ onto these names and marking the rest as not visible):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -110,7 +111,7 @@ class Pose:
             raise ValueError(f"world must have shape ({N_LANDMARKS}, 3), not {self.world.shape}")
         if self.width <= 0 or self.height <= 0:
             raise ValueError("the image size must be positive")
-        if not np.isfinite(self.t):
+        if not math.isfinite(self.t):
             raise ValueError("the time must be finite")
 
     def in_frame(self, margin: float = 0.0) -> npt.NDArray[np.bool_]:

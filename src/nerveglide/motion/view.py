@@ -10,13 +10,24 @@ was found at all.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from nerveglide.motion.angles import MIN_VISIBILITY
+from nerveglide.motion.angles import (
+    MIN_VISIBILITY,
+    FramePoints,
+    Vec,
+    _f_dot,
+    _f_mid,
+    _f_sub,
+    facing_vote_of,
+    frame_points,
+)
 from nerveglide.motion.pose import Landmark as L
 
 FloatArray = npt.NDArray[np.float64]
@@ -218,13 +229,6 @@ class FrameView:
     """This frame's hip and shoulder votes in :func:`camera_side_votes`."""
 
 
-def _seq_sum(values: list[float]) -> float:
-    total = values[0]
-    for x in values[1:]:
-        total += x
-    return total
-
-
 def _median(ordered: list[float]) -> float | None:
     """``np.median`` of sorted values (the middle one, or the mean of the middle two),
     ``None`` for none."""
@@ -249,35 +253,49 @@ def _sign(x: float) -> float:
 
 def frame_view(xy: FloatArray, world: FloatArray | None, visibility: FloatArray) -> FrameView:
     """The :class:`FrameView` of one frame ((33, 2), (33, 3) or ``None``, (33,))."""
-    from nerveglide.motion.angles import facing_vote_frame
+    return frame_view_of(frame_points(xy, world, visibility))
 
-    p = xy.tolist()
-    vis = visibility.tolist()
+
+def _length(v: Vec) -> float:
+    """``np.linalg.norm`` of one vector, summed in its order (an image point's ``z`` is
+    0.0, which adds nothing)."""
+    return math.sqrt(_f_dot(v, v))
+
+
+def _widths_and_trunk(p: Sequence[Vec]) -> tuple[Vec, Vec, float, float]:
+    """The hip and shoulder lines (left minus right), their lengths added, and the
+    trunk's length (mid-hip to mid-shoulder): :func:`oblique_deg`'s parts of one frame."""
     lh, rh, ls, rs = p[L.LEFT_HIP], p[L.RIGHT_HIP], p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER]
-    width_px = math.sqrt(_seq_sum([(a - b) * (a - b) for a, b in zip(lh, rh, strict=True)]))
-    width_px += math.sqrt(_seq_sum([(a - b) * (a - b) for a, b in zip(ls, rs, strict=True)]))
-    trunk = [(s1 + s2) / 2 - (h1 + h2) / 2 for s1, s2, h1, h2 in zip(ls, rs, lh, rh, strict=True)]
-    trunk_px = math.sqrt(_seq_sum([x * x for x in trunk]))
-    xs = [p[i][0] for i in BODY]
-    ys = [p[i][1] for i in BODY]
-    box = None
-    if all(math.isfinite(v) for v in xs + ys):
-        box = (min(xs), min(ys), max(xs), max(ys))
-    if world is None:
+    hips, shoulders = _f_sub(lh, rh), _f_sub(ls, rs)
+    trunk = _f_sub(_f_mid(ls, rs), _f_mid(lh, rh))
+    return hips, shoulders, _length(hips) + _length(shoulders), _length(trunk)
+
+
+_BODY_POINTS = itemgetter(*BODY)
+
+
+def _box(p: Sequence[Vec]) -> tuple[float, float, float, float] | None:
+    """The ``BODY`` points' ``(x0, y0, x1, y1)``; ``None`` when one is unknown."""
+    body = _BODY_POINTS(p)
+    xs = [q[0] for q in body]
+    ys = [q[1] for q in body]
+    if not all(math.isfinite(v) for v in xs + ys):
+        return None
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def frame_view_of(points: FramePoints) -> FrameView:
+    """The :class:`FrameView` of a frame's :class:`~nerveglide.motion.angles.FramePoints`."""
+    _, _, width_px, trunk_px = _widths_and_trunk(points.image)
+    box = _box(points.image)
+    w = points.world
+    if w is None:
         return FrameView(math.nan, (math.nan, math.nan), box, None, (None, None))
-    w = world.tolist()
-    wlh, wrh, wls, wrs = w[L.LEFT_HIP], w[L.RIGHT_HIP], w[L.LEFT_SHOULDER], w[L.RIGHT_SHOULDER]
-    hips = [a - b for a, b in zip(wlh, wrh, strict=True)]
-    shoulders = [a - b for a, b in zip(wls, wrs, strict=True)]
-    width_m = math.sqrt(_seq_sum([x * x for x in hips]))
-    width_m += math.sqrt(_seq_sum([x * x for x in shoulders]))
-    wtrunk = [
-        (s1 + s2) / 2 - (h1 + h2) / 2 for s1, s2, h1, h2 in zip(wls, wrs, wlh, wrh, strict=True)
-    ]
-    trunk_m = math.sqrt(_seq_sum([x * x for x in wtrunk]))
+    vis = points.visibility
+    hips, shoulders, width_m, trunk_m = _widths_and_trunk(w)
     ratio = _ieee_div(_ieee_div(width_px, width_m), _ieee_div(trunk_px, trunk_m))
     ratio = 0.0 if ratio < 0.0 else 1.0 if ratio > 1.0 else ratio
-    lateral = [a + b for a, b in zip(hips, shoulders, strict=True)]
+    lateral = (hips[0] + shoulders[0], hips[1] + shoulders[1], hips[2] + shoulders[2])
     lateral_yx = (math.sqrt(lateral[0] * lateral[0] + lateral[1] * lateral[1]), abs(lateral[2]))
     side: list[float | None] = []
     for left, right in ((L.LEFT_HIP, L.RIGHT_HIP), (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)):
@@ -285,7 +303,7 @@ def frame_view(xy: FloatArray, world: FloatArray | None, visibility: FloatArray)
         a, b = vis[left], vis[right]
         weight = a if (a != a or a <= b) else b
         side.append(_sign(dz) * weight if math.isfinite(dz) else None)
-    return FrameView(ratio, lateral_yx, box, facing_vote_frame(w, vis), (side[0], side[1]))
+    return FrameView(ratio, lateral_yx, box, facing_vote_of(points), (side[0], side[1]))
 
 
 def judge_frames(
@@ -306,7 +324,8 @@ def judge_frames(
         )
     ]
     known = [m for m in medians if m is not None]
-    oblique = float(np.mean(known)) if known else None
+    # np.mean of the one or two medians, in plain floats (the same sum and division).
+    oblique = (known[0] if len(known) == 1 else (known[0] + known[1]) / 2) if known else None
     inside = sum(
         1
         for f in frames
@@ -318,7 +337,8 @@ def judge_frames(
     )
     in_frame = inside / len(frames)
     facing = [f.facing for f in frames if f.facing is not None]
-    facing_total = float(np.sum(facing)) if facing else 0.0
+    # Votes are whole numbers: added in any order they give np.sum's total.
+    facing_total = float(sum(facing))
     side = 0.0
     for k in (0, 1):
         side += float(np.sum(np.array([v for f in frames if (v := f.side[k]) is not None])))

@@ -168,6 +168,12 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
+def _utf8_size(text: str) -> int:
+    """The message's size in UTF-8 bytes (ASCII text, as the page sends, is one a
+    character: no need to encode it)."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
 def _json(event: dict[str, Any]) -> str:
     try:
         return json.dumps(event, separators=(",", ":"), allow_nan=False)
@@ -281,7 +287,7 @@ async def _hello(websocket: WebSocket) -> HelloIn | None:
     hello = None
     if text is None:
         problem = "the first message must be a hello in JSON text, not binary data"
-    elif len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
+    elif _utf8_size(text) > MAX_MESSAGE_BYTES:
         problem = f"the message is larger than {MAX_MESSAGE_BYTES} bytes"
     else:
         try:
@@ -360,7 +366,7 @@ async def _answer(
     text = message.get("text")
     if text is None:
         return [run.error("binary", "send JSON text: binary data is refused")]
-    if len(text.encode("utf-8")) > MAX_MESSAGE_BYTES:
+    if _utf8_size(text) > MAX_MESSAGE_BYTES:
         return [run.error("too_large", f"the message is larger than {MAX_MESSAGE_BYTES} bytes")]
     try:
         parsed = parse_message(text)
