@@ -11,11 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Float,
+    Select,
     SQLColumnExpression,
+    bindparam,
     case,
     cast,
     func,
@@ -25,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from nerveglide.store.base import UTCDateTime
 from nerveglide.store.models.account import AlertRow
 from nerveglide.store.models.diary import DiaryEntryRow
 from nerveglide.store.models.exercise_session import ExerciseSessionRow, SessionRepetitionRow
@@ -42,18 +48,45 @@ from nerveglide.store.repositories.sessions import AnyRow
 __all__ = ["ClinicRepository"]
 
 
-def _day_index(
-    at: SQLColumnExpression[datetime], bounds: Sequence[datetime], low: int, high: int
-) -> ColumnElement[int]:
-    """The ``i`` from ``low`` to ``high`` with ``bounds[i] <= at < bounds[i + 1]``, for an
-    ``at`` from ``bounds[low]`` on (``high`` when from ``bounds[high]`` on), as a binary
-    search: each row is compared with a handful of bounds, not up to a month of them."""
+def _bound(day: int) -> BindParameter[datetime]:
+    """Day ``day``'s first moment, a parameter of :func:`_session_days`."""
+    return bindparam(f"day_{day}", type_=UTCDateTime())
+
+
+def _day_index(at: SQLColumnExpression[datetime], low: int, high: int) -> ColumnElement[int]:
+    """The ``i`` from ``low`` to ``high`` with ``day_i <= at < day_{i + 1}`` (bound
+    parameters: the day bounds), for an ``at`` from ``day_low`` on (``high`` when from
+    ``day_high`` on), as a binary search: each row is compared with a handful of bounds,
+    not up to a month of them."""
     if low == high:
         return literal(low)
     middle = (low + high + 1) // 2
     return case(
-        (at < bounds[middle], _day_index(at, bounds, low, middle - 1)),
-        else_=_day_index(at, bounds, middle, high),
+        (at < _bound(middle), _day_index(at, low, middle - 1)),
+        else_=_day_index(at, middle, high),
+    )
+
+
+@cache
+def _session_days(bounds: int) -> Select[*tuple[Any, ...]]:
+    """The statement of :meth:`ClinicRepository.session_days` for ``bounds`` day bounds
+    (``day_0``, ...) and the patients ``ids``: made once, not at every request (a month
+    of bounds is a deep expression to build and to key for the statement cache)."""
+    s = ExerciseSessionRow
+    day = _day_index(s.started_at, 0, bounds - 1).label("day")
+    return (
+        select(
+            s.patient_id,
+            day,
+            func.sum(case((s.status == "completed", 1), else_=0)),
+            func.count(),
+            func.max(s.started_at),
+        )
+        .where(
+            s.patient_id.in_(bindparam("ids", expanding=True)),
+            s.started_at >= _bound(0),
+        )
+        .group_by(s.patient_id, day)
     )
 
 
@@ -69,20 +102,8 @@ class ClinicRepository:
         ``bounds[i + 1]`` (the person's local midnights, in UTC), and sessions from
         ``bounds[-1]`` on are day ``len(bounds) - 1``; ``latest`` is the day's latest
         start."""
-        s = ExerciseSessionRow
-        day = _day_index(s.started_at, bounds, 0, len(bounds) - 1).label("day")
-        statement = (
-            select(
-                s.patient_id,
-                day,
-                func.sum(case((s.status == "completed", 1), else_=0)),
-                func.count(),
-                func.max(s.started_at),
-            )
-            .where(s.patient_id.in_(ids), s.started_at >= bounds[0])
-            .group_by(s.patient_id, day)
-        )
-        return list(self.session.execute(statement))
+        days = {f"day_{i}": bound for i, bound in enumerate(bounds)}
+        return list(self.session.execute(_session_days(len(bounds)), {"ids": list(ids), **days}))
 
     def program_targets(self, ids: Sequence[int]) -> list[AnyRow]:
         """Every program version: ``(patient_id, created_at, times_per_day)``, the most
