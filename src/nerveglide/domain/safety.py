@@ -126,7 +126,11 @@ def tier_max(tiers: Sequence[str]) -> Tier:
 
 
 def _setting(rules: RuleSet, facts: SafetyFacts, name: str) -> int:
-    value = facts.settings.get(name)
+    return _setting_of(rules, facts.settings, name)
+
+
+def _setting_of(rules: RuleSet, settings: Mapping[str, int], name: str) -> int:
+    value = settings.get(name)
     return rules.setting(name).default if value is None else value
 
 
@@ -296,6 +300,37 @@ def evaluate(rules: RuleSet, facts: SafetyFacts) -> Verdict:
         fired=tuple(fired),
         cleared=tuple(cleared),
         rules_version=rules.version,
+    )
+
+
+@dataclass(frozen=True)
+class SessionReach:
+    """How far back into a person's ended sessions the rules look, so that reading only
+    these gives the same verdict as reading them all: the latest ``latest`` sessions
+    ("stopped because it hurt" in the window, the latest session's rules, the diary
+    trend's "while exercising"); the latest ``worse_after`` whose pain was asked before
+    and after, and the latest ``felt_worse`` whose "felt worse" was answered (the "in a
+    row" rules); and, for "no better", the first and the latest with leg pain before,
+    overall and after each clearance. None: every session."""
+
+    latest: int | None
+    worse_after: int | None
+    felt_worse: int | None
+
+
+def session_reach(rules: RuleSet, settings: Mapping[str, int]) -> SessionReach:
+    """The reach of the rules over the sessions of a person with these ``settings`` (as
+    :attr:`SafetyFacts.settings`). A count below 1 slices a whole history
+    (``sessions[-0:]``), so it reads every session."""
+
+    def count(name: str) -> int | None:
+        value = _setting_of(rules, settings, name)
+        return None if value < 1 else value
+
+    return SessionReach(
+        latest=count("hurt_window"),
+        worse_after=count("worse_after_sessions"),
+        felt_worse=count("felt_worse_sessions"),
     )
 
 

@@ -314,15 +314,18 @@ def _lines(
     with uow:
         stored = uow.clinic.statuses(ids)
         days = uow.clinic.session_days(ids, bounds)
-        last = uow.clinic.last_sessions(ids, bounds[0])
         targets = uow.clinic.program_targets(ids)
         pain = uow.clinic.leg_pain_change(ids, first, today)
         answered = uow.clinic.questionnaire_ends(ids)
         knees = uow.clinic.knee_extension_ends(ids, bounds[0])
     statuses = {row.patient_id: verdict_from_json(row.verdict) for row in stored}
     counts: dict[int, list[tuple[int, int]]] = {pid: [(0, 0)] * _MONTH for pid in ids}
-    for pid, day, completed, total in days:
-        counts[pid][day] = (int(completed or 0), int(total))
+    last: dict[int, datetime] = {}
+    for pid, day, completed, total, latest in days:
+        if day < _MONTH:
+            counts[pid][day] = (int(completed or 0), int(total))
+        if pid not in last or latest > last[pid]:
+            last[pid] = latest
     versions: dict[int, list[tuple[date, int | None]]] = {}
     for pid, created_at, times in targets:
         versions.setdefault(pid, []).append((created_at.astimezone(zone).date(), times))

@@ -16,9 +16,11 @@ from nerveglide.domain.safety import (
     SafetyFacts,
     ScreeningAnswer,
     SessionFacts,
+    SessionReach,
     Verdict,
     evaluate,
     screening_due,
+    session_reach,
 )
 from nerveglide.errors import InvalidInput, SafetyStop, ScreeningDue
 from nerveglide.services.diary import diary_between
@@ -85,7 +87,9 @@ def gather_facts(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Safe
         ScreeningAnswer(a.question_id, cast(Answer, a.answer), a.answered_at)
         for a in uow.safety.answers()
     ]
-    sessions = [_session_facts(s) for s in uow.safety.ended_sessions()]
+    settings = safety_settings(uow, rules)
+    reach = _reach_kwargs(session_reach(rules, settings))
+    sessions = [_session_facts(s) for s in uow.safety.ended_sessions(**reach)]
     clearances = [Clearance(c.rule_id, c.cleared_at, c.cleared_by) for c in uow.safety.clearances()]
     recent = now.date() - timedelta(days=_DIARY_DAYS)
     diary = [
@@ -98,12 +102,21 @@ def gather_facts(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Safe
         answers=answers,
         sessions=sessions,
         clearances=clearances,
-        settings=safety_settings(uow, rules),
+        settings=settings,
     )
 
 
 #: The diary days the rules read, back from today.
 _DIARY_DAYS = 60
+
+
+def _reach_kwargs(reach: SessionReach) -> dict[str, int | None]:
+    """The repositories' arguments for the sessions within ``reach``."""
+    return {
+        "latest": reach.latest,
+        "worse_after": reach.worse_after,
+        "felt_worse": reach.felt_worse,
+    }
 
 
 def _session_facts(s: Any) -> SessionFacts:
@@ -128,15 +141,21 @@ def gather_facts_of(
     answers: dict[int, list[ScreeningAnswer]] = {pid: [] for pid in ids}
     for pid, question_id, answer, answered_at in uow.clinic.screening_answers(ids):
         answers[pid].append(ScreeningAnswer(question_id, cast(Answer, answer), answered_at))
-    sessions: dict[int, list[SessionFacts]] = {pid: [] for pid in ids}
-    for row in uow.clinic.ended_sessions(ids):
-        sessions[row.patient_id].append(_session_facts(row))
-    clearances: dict[int, list[Clearance]] = {pid: [] for pid in ids}
-    for pid, rule_id, cleared_at, cleared_by in uow.clinic.clearances(ids):
-        clearances[pid].append(Clearance(rule_id, cleared_at, cleared_by))
     settings = {pid: rules.defaults() for pid in ids}
     for pid, name, value in uow.clinic.safety_settings(ids):
         settings[pid][name] = value
+    # The sessions within each one's reach: those whose settings give the same reach
+    # (the defaults, mostly) are read together.
+    reaches: dict[SessionReach, list[int]] = {}
+    for pid in ids:
+        reaches.setdefault(session_reach(rules, settings[pid]), []).append(pid)
+    sessions: dict[int, list[SessionFacts]] = {pid: [] for pid in ids}
+    for reach, group in reaches.items():
+        for row in uow.clinic.ended_sessions(group, **_reach_kwargs(reach)):
+            sessions[row.patient_id].append(_session_facts(row))
+    clearances: dict[int, list[Clearance]] = {pid: [] for pid in ids}
+    for pid, rule_id, cleared_at, cleared_by in uow.clinic.clearances(ids):
+        clearances[pid].append(Clearance(rule_id, cleared_at, cleared_by))
     recent = now.date() - timedelta(days=_DIARY_DAYS)
     days: dict[int, dict[date, int]] = {pid: {} for pid in ids}
     for pid, entry_date, leg_pain in uow.clinic.diary_leg_pain(

@@ -11,10 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import Float, case, cast, func, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Float,
+    Select,
+    SQLColumnExpression,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
+from nerveglide.store.base import UTCDateTime
 from nerveglide.store.models.account import AlertRow
 from nerveglide.store.models.diary import DiaryEntryRow
 from nerveglide.store.models.exercise_session import ExerciseSessionRow, SessionRepetitionRow
@@ -26,10 +42,52 @@ from nerveglide.store.models.safety import (
     SafetySettingRow,
     ScreeningAnswerRow,
 )
-from nerveglide.store.repositories.safety import SESSION_FACT_COLUMNS
+from nerveglide.store.repositories.safety import ended_sessions_reached
 from nerveglide.store.repositories.sessions import AnyRow
 
 __all__ = ["ClinicRepository"]
+
+
+def _bound(day: int) -> BindParameter[datetime]:
+    """Day ``day``'s first moment, a parameter of :func:`_session_days`."""
+    return bindparam(f"day_{day}", type_=UTCDateTime())
+
+
+def _day_index(at: SQLColumnExpression[datetime], low: int, high: int) -> ColumnElement[int]:
+    """The ``i`` from ``low`` to ``high`` with ``day_i <= at < day_{i + 1}`` (bound
+    parameters: the day bounds), for an ``at`` from ``day_low`` on (``high`` when from
+    ``day_high`` on), as a binary search: each row is compared with a handful of bounds,
+    not up to a month of them."""
+    if low == high:
+        return literal(low)
+    middle = (low + high + 1) // 2
+    return case(
+        (at < _bound(middle), _day_index(at, low, middle - 1)),
+        else_=_day_index(at, middle, high),
+    )
+
+
+@cache
+def _session_days(bounds: int) -> Select[*tuple[Any, ...]]:
+    """The statement of :meth:`ClinicRepository.session_days` for ``bounds`` day bounds
+    (``day_0``, ...) and the patients ``ids``: made once, not at every request (a month
+    of bounds is a deep expression to build and to key for the statement cache)."""
+    s = ExerciseSessionRow
+    day = _day_index(s.started_at, 0, bounds - 1).label("day")
+    return (
+        select(
+            s.patient_id,
+            day,
+            func.sum(case((s.status == "completed", 1), else_=0)),
+            func.count(),
+            func.max(s.started_at),
+        )
+        .where(
+            s.patient_id.in_(bindparam("ids", expanding=True)),
+            s.started_at >= _bound(0),
+        )
+        .group_by(s.patient_id, day)
+    )
 
 
 class ClinicRepository:
@@ -39,34 +97,13 @@ class ClinicRepository:
         self.session = session
 
     def session_days(self, ids: Sequence[int], bounds: Sequence[datetime]) -> list[AnyRow]:
-        """Sessions per patient and day: ``(patient_id, day_index, completed, total)``,
-        where day ``i`` runs from ``bounds[i]`` to ``bounds[i + 1]`` (the person's local
-        midnights, in UTC)."""
-        s = ExerciseSessionRow
-        day = case(
-            *[(s.started_at < bounds[i + 1], i) for i in range(len(bounds) - 1)],
-            else_=len(bounds) - 1,
-        ).label("day")
-        statement = (
-            select(
-                s.patient_id,
-                day,
-                func.sum(case((s.status == "completed", 1), else_=0)),
-                func.count(),
-            )
-            .where(s.patient_id.in_(ids), s.started_at >= bounds[0], s.started_at < bounds[-1])
-            .group_by(s.patient_id, day)
-        )
-        return list(self.session.execute(statement))
-
-    def last_sessions(self, ids: Sequence[int], since: datetime) -> dict[int, datetime]:
-        s = ExerciseSessionRow
-        statement = (
-            select(s.patient_id, func.max(s.started_at))
-            .where(s.patient_id.in_(ids), s.started_at >= since)
-            .group_by(s.patient_id)
-        )
-        return {int(pid): at for pid, at in self.session.execute(statement)}
+        """Sessions per patient and day since ``bounds[0]``: ``(patient_id, day_index,
+        completed, total, latest)``, where day ``i`` runs from ``bounds[i]`` to
+        ``bounds[i + 1]`` (the person's local midnights, in UTC), and sessions from
+        ``bounds[-1]`` on are day ``len(bounds) - 1``; ``latest`` is the day's latest
+        start."""
+        days = {f"day_{i}": bound for i, bound in enumerate(bounds)}
+        return list(self.session.execute(_session_days(len(bounds)), {"ids": list(ids), **days}))
 
     def program_targets(self, ids: Sequence[int]) -> list[AnyRow]:
         """Every program version: ``(patient_id, created_at, times_per_day)``, the most
@@ -101,6 +138,8 @@ class ClinicRepository:
             .where(d.patient_id.in_(ids), d.entry_date >= first, d.entry_date <= last)
             .subquery()
         )
+        # Each patient's recorded days numbered from the first; counted back from the
+        # last, day ``up`` is ``n - up + 1``: one numbering, one sort.
         days = (
             select(
                 saves.c.patient_id,
@@ -108,9 +147,6 @@ class ClinicRepository:
                 func.row_number()
                 .over(partition_by=saves.c.patient_id, order_by=saves.c.entry_date)
                 .label("up"),
-                func.row_number()
-                .over(partition_by=saves.c.patient_id, order_by=saves.c.entry_date.desc())
-                .label("down"),
                 func.count().over(partition_by=saves.c.patient_id).label("n"),
             )
             .where(saves.c.revision == 1)
@@ -122,7 +158,7 @@ class ClinicRepository:
             select(
                 days.c.patient_id,
                 func.avg(case((days.c.up <= window, leg))),
-                func.avg(case((days.c.down <= window, leg))),
+                func.avg(case((days.c.up > days.c.n - window, leg))),
                 func.max(window),
             )
             .group_by(days.c.patient_id)
@@ -240,15 +276,19 @@ class ClinicRepository:
         )
         return list(self.session.execute(statement))
 
-    def ended_sessions(self, ids: Sequence[int]) -> list[AnyRow]:
+    def ended_sessions(
+        self,
+        ids: Sequence[int],
+        *,
+        latest: int | None,
+        worse_after: int | None,
+        felt_worse: int | None,
+    ) -> list[AnyRow]:
         """``(patient_id, id, started_at, status, pain_before_back, pain_before_leg,
-        pain_after_back, pain_after_leg, felt_worse, spread)`` of each ended session,
-        oldest first."""
-        s = ExerciseSessionRow
-        statement = (
-            select(s.patient_id, *SESSION_FACT_COLUMNS)
-            .where(s.patient_id.in_(ids), s.status != "in_progress")
-            .order_by(s.patient_id, s.started_at, s.id)
+        pain_after_back, pain_after_leg, felt_worse, spread)`` of each ended session the
+        rules can look at (:func:`ended_sessions_reached`), oldest first."""
+        statement = ended_sessions_reached(
+            latest=latest, worse_after=worse_after, felt_worse=felt_worse, ids=ids
         )
         return list(self.session.execute(statement))
 

@@ -3,10 +3,11 @@ session facts the safety rules read."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -36,7 +37,78 @@ SESSION_FACT_COLUMNS = (
     ExerciseSessionRow.spread,
 )
 
-__all__ = ["SafetyRepository"]
+__all__ = ["SafetyRepository", "ended_sessions_reached"]
+
+
+def ended_sessions_reached(
+    *,
+    latest: int | None,
+    worse_after: int | None,
+    felt_worse: int | None,
+    ids: Sequence[int] | None = None,
+) -> Select[*tuple[Any, ...]]:
+    """``(patient_id, *SESSION_FACT_COLUMNS)`` of the ended sessions the safety rules can
+    look at (:class:`nerveglide.domain.safety.SessionReach`; None reads them all), of
+    the patients ``ids`` (or of the session's scope), oldest first: the latest
+    ``latest``; the latest ``worse_after`` with pain before and after (back or leg); the
+    latest ``felt_worse`` with "felt worse" answered; with leg pain before, the first,
+    the latest and the first after each clearance."""
+    s, c = ExerciseSessionRow, SafetyClearanceRow
+    newest = (s.started_at.desc(), s.id.desc())
+    oldest = (s.started_at, s.id)
+    worse_known = or_(
+        and_(s.pain_before_back.is_not(None), s.pain_after_back.is_not(None)),
+        and_(s.pain_before_leg.is_not(None), s.pain_after_leg.is_not(None)),
+    )
+    felt_known = s.felt_worse.is_not(None)
+    leg_known = s.pain_before_leg.is_not(None)
+
+    def back(*among: ColumnElement[bool]) -> Any:
+        return func.row_number().over(partition_by=(s.patient_id, *among), order_by=newest)
+
+    by_leg = (s.patient_id, leg_known)
+    ranked = select(
+        s.patient_id,
+        *SESSION_FACT_COLUMNS,
+        worse_known.label("worse_known"),
+        felt_known.label("felt_known"),
+        leg_known.label("leg_known"),
+        back().label("back"),
+        back(worse_known).label("back_worse"),
+        back(felt_known).label("back_felt"),
+        back(leg_known).label("leg_down"),
+        func.row_number().over(partition_by=by_leg, order_by=oldest).label("leg_up"),
+        func.lag(s.started_at).over(partition_by=by_leg, order_by=oldest).label("leg_before"),
+    ).where(s.status != "in_progress")
+    if ids is not None:
+        ranked = ranked.where(s.patient_id.in_(ids))
+    r = ranked.subquery()
+
+    def within(rank: Any, reach: int | None) -> ColumnElement[bool]:
+        return true() if reach is None else rank <= reach
+
+    first_after_clearance = exists().where(
+        c.patient_id == r.c.patient_id,
+        c.cleared_at < r.c.started_at,
+        or_(r.c.leg_before.is_(None), c.cleared_at >= r.c.leg_before),
+    )
+    # Selected from the table itself, so that the unit of work's scope applies.
+    return (
+        select(s.patient_id, *SESSION_FACT_COLUMNS)
+        .join(r, r.c.id == s.id)
+        .where(
+            or_(
+                within(r.c.back, latest),
+                and_(r.c.worse_known, within(r.c.back_worse, worse_after)),
+                and_(r.c.felt_known, within(r.c.back_felt, felt_worse)),
+                and_(
+                    r.c.leg_known,
+                    or_(r.c.leg_up == 1, r.c.leg_down == 1, first_after_clearance),
+                ),
+            )
+        )
+        .order_by(s.patient_id, s.started_at, s.id)
+    )
 
 
 class SafetyRepository:
@@ -51,14 +123,14 @@ class SafetyRepository:
         )
         return list(self.session.scalars(statement))
 
-    def ended_sessions(self) -> list[AnyRow]:
-        """Each ended session's own columns (the rules read no repetitions), oldest first,
-        as plain rows: a year of sessions is a thousand of them, read at every check."""
-        s = ExerciseSessionRow
-        statement = (
-            select(*SESSION_FACT_COLUMNS)
-            .where(s.status != "in_progress")
-            .order_by(s.started_at, s.id)
+    def ended_sessions(
+        self, *, latest: int | None, worse_after: int | None, felt_worse: int | None
+    ) -> list[AnyRow]:
+        """The ended sessions' own columns (the rules read no repetitions), oldest first,
+        as plain rows, of those the rules can look at (:func:`ended_sessions_reached`): a
+        year of sessions is a thousand of them, and they are checked at every session."""
+        statement = ended_sessions_reached(
+            latest=latest, worse_after=worse_after, felt_worse=felt_worse
         )
         return list(self.session.execute(statement))
 
