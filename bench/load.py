@@ -13,10 +13,11 @@ Each configuration gets a fresh database with one clinician and ``--patients`` p
 * ``--streams`` live-coach streams send a rendered clip's landmarks at 30 frames a second
   over ``/ws/coach`` (each frame followed by a ping: frame-sent to pong-received).
 
-With two instances, each request goes to the next instance in turn (what a round-robin
-balancer such as nginx does; the client does it here so that the proxy's own cost is not
-in the figures). Every user waits for each answer before sending the next request (a
-closed loop), so the throughput is what the instances sustain with that many users.
+With two instances, each request goes to the next instance in turn, whoever sent it
+(what a round-robin balancer such as nginx does; the client does it here so that the
+proxy's own cost is not in the figures). Every user waits for each answer before sending
+the next request (a closed loop), so the throughput is what the instances sustain with
+that many users.
 
 Prints, per configuration: the write mix's throughput (requests answered per second),
 p50/p95/p99 and errors per request type, the share of a core this client and each instance
@@ -73,6 +74,25 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far, in seconds (from /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def postgres_cpu_seconds(port: int | None) -> float:
+    """CPU time so far of the PostgreSQL server listening on ``port`` (its postmaster and
+    every process it started: the connections' backends, the background workers); 0
+    without one. Backends that ended are not counted (the instances keep theirs open)."""
+    if port is None:
+        return 0.0
+    pid_file = Path(tempfile.gettempdir()) / f"nerveglide-bench-load-pg-{port}" / "postmaster.pid"
+    postmaster = int(pid_file.read_text().split()[0])
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster or int(stat.parent.name) == postmaster:
+                total += (int(fields[11]) + int(fields[12])) / TICKS
+        except (OSError, ValueError, IndexError):
+            continue  # ended while read
+    return total
 
 
 #: Seconds between the end of the mix and the dashboard timed alone.
@@ -340,6 +360,11 @@ def prepare(url: str, args: argparse.Namespace) -> tuple[list[str], str]:
     try:
         now = datetime.now(UTC)
         clinic = seed_clinic(engine, patients=args.patients, days=28, now=now)
+        if engine.dialect.name == "postgresql":
+            # A live database has its planner statistics (autovacuum keeps them); one
+            # just bulk-loaded has none until autovacuum comes round.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text("ANALYZE"))
         factory = make_session_factory(engine)
         actor = Actor(clinic.clinician_id, "clinician", "127.0.0.1")
         dashboard_page(
@@ -357,12 +382,14 @@ async def load(
 ) -> tuple[Stats, float]:  # fmt: skip
     stats = Stats()
     until = time.perf_counter() + args.seconds
-    users = [
-        patient(Bases(bases), email, stats, until, args.reps) for email in patients[: args.users]
-    ]
-    users.append(clinician(Bases(bases), clinician_email, stats, until))
+    # One balancer for everyone, as nginx's round robin: it sends each request to the
+    # next instance, whoever sent it. (One per user would send every user's n-th request
+    # to the same instance, and users that start together go on together.)
+    balancer = Bases(bases)
+    users = [patient(balancer, email, stats, until, args.reps) for email in patients[: args.users]]
+    users.append(clinician(balancer, clinician_email, stats, until))
     streamers = patients[args.users : args.users + args.streams]
-    users += [live_stream(Bases(bases), email, frames, stats, until) for email in streamers]
+    users += [live_stream(balancer, email, frames, stats, until) for email in streamers]
     began = time.perf_counter()
     await asyncio.gather(*users)
     return stats, time.perf_counter() - began
@@ -383,7 +410,12 @@ async def dashboard_alone(bases: list[str], email: str, count: int) -> list[floa
 
 
 def run(
-    label: str, url: str, instances: int, frames: list[str], args: argparse.Namespace
+    label: str,
+    url: str,
+    instances: int,
+    frames: list[str],
+    args: argparse.Namespace,
+    pg_port: int | None = None,
 ) -> Result:
     with tempfile.TemporaryDirectory(prefix="nerveglide-bench-load-") as folder:
         data = Path(folder)
@@ -396,9 +428,12 @@ def run(
             pids = {f"instance {n + 1}": process.pid for n, (process, _) in enumerate(running)}
             before = {name: cpu_seconds(pid) for name, pid in pids.items()}
             client_before = time.process_time()
+            pg_before = postgres_cpu_seconds(pg_port)
             stats, wall = asyncio.run(load(bases, patients, clinician_email, frames, args))
             cpu = {"client": (time.process_time() - client_before) / wall}
             cpu |= {name: (cpu_seconds(pid) - before[name]) / wall for name, pid in pids.items()}
+            if pg_port is not None:
+                cpu["PostgreSQL"] = (postgres_cpu_seconds(pg_port) - pg_before) / wall
             alone = asyncio.run(dashboard_alone(bases, clinician_email, args.dashboards))
         except Exception:
             for log in sorted(data.glob("instance-*.log")):
@@ -425,6 +460,13 @@ def report(result: Result) -> None:
             print(f"      e.g. {detail}")
     shares = ", ".join(f"{name} {share:.0%}" for name, share in result.cpu.items())
     print(f"  CPU during the mix, of one core: {shares}")
+    # Everything shares the same cores: what each part costs a write of the mix (the
+    # reads, live frames and dashboards of the mix included) says how far more instances
+    # can go on them.
+    per_write = ", ".join(
+        f"{name} {share / result.throughput * 1000:.0f}" for name, share in result.cpu.items()
+    )
+    print(f"  CPU ms per write answered: {per_write}")
     alone = result.dashboard_alone
     p95 = percentile(alone, 95)
     print(
@@ -462,7 +504,9 @@ def main() -> None:
                     key = f"postgres-{n}"
                     if args.only in (None, key):
                         empty_postgres(pg)
-                        results[key] = run(f"PostgreSQL, {n} instance(s)", pg, n, frames, args)
+                        results[key] = run(
+                            f"PostgreSQL, {n} instance(s)", pg, n, frames, args, args.pg_port
+                        )
                         report(results[key])
             finally:
                 stop_postgres(pg_dir)
