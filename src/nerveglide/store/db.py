@@ -106,8 +106,8 @@ SQLITE_PRAGMAS: tuple[tuple[str, str], ...] = (
     ("foreign_keys", "ON"),
     ("busy_timeout", "5000"),
 )
-#: Seconds a SQLite write waits for its turn at the write lock (the busy timeout's).
-_SQLITE_TURN_TIMEOUT_S = 5.0
+#: Seconds a SQLite write waits for its turn at the write lock: the busy timeout.
+_SQLITE_TURN_TIMEOUT_S = int(dict(SQLITE_PRAGMAS)["busy_timeout"]) / 1000
 
 
 #: The base class of what SQLAlchemy raises: where no :func:`database_errors` block turned
