@@ -513,18 +513,11 @@ def _f_angles(acos: list[float], atan: list[float]) -> list[float]:
 _NEEDED_GETTERS = tuple(itemgetter(*idx) for idx in _NEEDED_INDICES)
 
 
-def visible_frame(
-    visibility: Sequence[float], min_visibility: float = MIN_VISIBILITY
-) -> list[bool]:
-    """:func:`visible` for one frame's 33 visibilities: one flag per angle."""
-    seen = [v >= min_visibility for v in visibility]
-    return [all(get(seen)) for get in _NEEDED_GETTERS]
-
-
-def _seen_and_clear(visibility: Sequence[float]) -> tuple[list[bool], list[bool]]:
-    """``visible_frame(visibility)`` and ``visible_frame(visibility, CLEAR_VISIBILITY)``
-    in one pass: each point's level (0 unseen, 1 seen, 2 clear; NaN unseen), and each
-    angle's lowest."""
+def visible_frame(visibility: Sequence[float]) -> tuple[list[bool], list[bool]]:
+    """:func:`visible` for one frame's 33 visibilities at both levels in one pass: per
+    angle, whether its points are seen (``MIN_VISIBILITY``) and whether they are clear
+    (``CLEAR_VISIBILITY``). Each point gets a level (0 unseen, 1 seen, 2 clear; NaN
+    unseen), each angle the lowest of its points'."""
     level = [2 if v >= CLEAR_VISIBILITY else 1 if v >= MIN_VISIBILITY else 0 for v in visibility]
     lowest = [min(get(level)) for get in _NEEDED_GETTERS]
     return [m >= 1 for m in lowest], [m >= 2 for m in lowest]
@@ -592,7 +585,7 @@ def measure_points(
     sources: Sequence[dict[str, Measure]],
 ) -> tuple[list[list[float]], list[bool]]:
     """:func:`measure_frame` of a frame's :class:`FramePoints`, and its clear flags (what
-    ``visible_frame(visibility, CLEAR_VISIBILITY)`` gives), worked out once."""
+    :func:`visible_frame` gives), worked out once."""
     choices = [c for choice in sources for c in choice.values()]
     need_world = points.world is not None and any(v in ("world", "clear-image") for v in choices)
     need_image = any(v in ("image", "clear-image") for v in choices)
@@ -613,7 +606,7 @@ def measure_points(
             by_image = _f_angles(acos[:4], atan[:4])
         if need_world:
             by_world = _f_angles(acos[-4:], atan[-4:])
-    seen, clear = _seen_and_clear(points.visibility)
+    seen, clear = visible_frame(points.visibility)
     out: list[list[float]] = []
     for choice in sources:
         result = []

@@ -88,7 +88,7 @@ def gather_facts(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Safe
         for a in uow.safety.answers()
     ]
     settings = safety_settings(uow, rules)
-    reach = _reach_kwargs(session_reach(rules, settings))
+    reach = asdict(session_reach(rules, settings))
     sessions = [_session_facts(s) for s in uow.safety.ended_sessions(**reach)]
     clearances = [Clearance(c.rule_id, c.cleared_at, c.cleared_by) for c in uow.safety.clearances()]
     recent = now.date() - timedelta(days=_DIARY_DAYS)
@@ -108,15 +108,6 @@ def gather_facts(uow: AbstractUnitOfWork, rules: RuleSet, now: datetime) -> Safe
 
 #: The diary days the rules read, back from today.
 _DIARY_DAYS = 60
-
-
-def _reach_kwargs(reach: SessionReach) -> dict[str, int | None]:
-    """The repositories' arguments for the sessions within ``reach``."""
-    return {
-        "latest": reach.latest,
-        "worse_after": reach.worse_after,
-        "felt_worse": reach.felt_worse,
-    }
 
 
 def _session_facts(s: Any) -> SessionFacts:
@@ -151,7 +142,7 @@ def gather_facts_of(
         reaches.setdefault(session_reach(rules, settings[pid]), []).append(pid)
     sessions: dict[int, list[SessionFacts]] = {pid: [] for pid in ids}
     for reach, group in reaches.items():
-        for row in uow.clinic.ended_sessions(group, **_reach_kwargs(reach)):
+        for row in uow.clinic.ended_sessions(group, **asdict(reach)):
             sessions[row.patient_id].append(_session_facts(row))
     clearances: dict[int, list[Clearance]] = {pid: [] for pid in ids}
     for pid, rule_id, cleared_at, cleared_by in uow.clinic.clearances(ids):

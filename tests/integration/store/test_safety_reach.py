@@ -35,6 +35,20 @@ def _maybe(rng: random.Random, value: object, answered: float) -> object:
     return value if rng.random() < answered else None
 
 
+def _session(program_id: int, at: datetime, **answers: object) -> ExerciseSessionRow:
+    """A ten-minute web session of the glide started ``at``, with ``answers`` (its status
+    and pain ratings)."""
+    return ExerciseSessionRow(
+        id=str(uuid.uuid4()),
+        program_id=program_id,
+        source="web",
+        glides=[GLIDE],
+        started_at=at,
+        ended_at=at + timedelta(minutes=10),
+        **answers,
+    )
+
+
 def _seed_patient(factory: SessionFactory, rules: RuleSet, n: int, rng: random.Random) -> int:
     patient = create_account(
         factory, email=f"p{n}@example.org", role="patient", now=NOW, password=None
@@ -53,13 +67,9 @@ def _seed_patient(factory: SessionFactory, rules: RuleSet, n: int, rng: random.R
             if rng.random() < 0.8:  # some start at the same moment as the one before
                 at += timedelta(hours=rng.randint(1, 60))
             uow.sessions.add(
-                ExerciseSessionRow(
-                    id=str(uuid.uuid4()),
-                    program_id=program_id,
-                    source="web",
-                    glides=[GLIDE],
-                    started_at=at,
-                    ended_at=at + timedelta(minutes=10),
+                _session(
+                    program_id,
+                    at,
                     status=rng.choice(STATUSES),
                     pain_before_back=rng.randint(0, 10),
                     pain_before_leg=rng.randint(0, 10),
@@ -160,16 +170,8 @@ def test_no_better_counts_from_the_first_session_after_its_clearance(
         for days_ago, leg in ((90, 2), (60, 5), (50, 6), (40, 6), (30, 3), (1, 3), (0, 4)):
             at = NOW - timedelta(days=days_ago)
             uow.sessions.add(
-                ExerciseSessionRow(
-                    id=str(uuid.uuid4()),
-                    program_id=program_id,
-                    source="web",
-                    glides=[GLIDE],
-                    started_at=at,
-                    ended_at=at + timedelta(minutes=10),
-                    status="completed",
-                    pain_before_back=1,
-                    pain_before_leg=leg,
+                _session(
+                    program_id, at, status="completed", pain_before_back=1, pain_before_leg=leg
                 )
             )
         uow.safety.add(
