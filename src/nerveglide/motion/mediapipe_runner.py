@@ -103,8 +103,7 @@ class MediaPipePoseSource:
             # Open the graph now (it opens its calculators on other threads, chattering),
             # on a blank frame that holds nobody and so leaves no track behind.
             self._tracker.process(np.zeros((64, 64, 3), dtype=np.uint8))
-        self._min_detection_confidence = min_detection_confidence
-        self._searcher: Any = None
+        self._tracking = False
         self._quiet_frames = 5
 
     def __enter__(self) -> MediaPipePoseSource:
@@ -122,20 +121,16 @@ class MediaPipePoseSource:
                 result = self._tracker.process(rgb)
         else:
             result = self._tracker.process(rgb)
+        self._tracking = result.pose_landmarks is not None
         return Pose.from_mediapipe(result, width=width, height=height, t=t)
 
     def others(self, image: Image, known: Pose) -> int:
+        """A search of ``image`` with ``known`` greyed out, by the tracking model: call
+        it once the track is done (a :meth:`detect` after it finds its person afresh).
+        A second model for the search would cost more to load than a clip's searches."""
         box = known.bbox(min_visibility=0.3)
         if box is None:
             return 0
-        if self._searcher is None:
-            with _quiet_native_stderr():
-                self._searcher = self._mp_pose.Pose(
-                    static_image_mode=True,
-                    model_complexity=1,
-                    enable_segmentation=False,
-                    min_detection_confidence=self._min_detection_confidence,
-                )
         height, width = image.shape[:2]
         x0, y0, x1, y1 = box
         pad_x, pad_y = 0.15 * (x1 - x0), 0.15 * (y1 - y0)
@@ -144,8 +139,15 @@ class MediaPipePoseSource:
             max(0, int(y0 - pad_y)) : min(height, int(y1 + pad_y) + 1),
             max(0, int(x0 - pad_x)) : min(width, int(x1 + pad_x) + 1),
         ] = 127
-        with _quiet_native_stderr():  # a few frames a clip: its first run chatters
-            result = self._searcher.process(masked)
+        # The model looks for its track where it last saw it; a blank picture drops the
+        # track, so that it searches the whole of the next one (as in a single image).
+        blank = np.full((64, 64, 3), 127, dtype=np.uint8)
+        for _ in range(2):
+            if not self._tracking:
+                break
+            self._tracking = self._tracker.process(blank).pose_landmarks is not None
+        result = self._tracker.process(masked)
+        self._tracking = result.pose_landmarks is not None
         other = Pose.from_mediapipe(result, width=width, height=height, t=known.t)
         if other is None:
             return 0
@@ -155,6 +157,3 @@ class MediaPipePoseSource:
 
     def close(self) -> None:
         self._tracker.close()
-        if self._searcher is not None:
-            self._searcher.close()
-            self._searcher = None

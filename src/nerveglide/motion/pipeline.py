@@ -2,8 +2,9 @@
 live camera).
 
 :class:`Tracker` runs a :class:`~nerveglide.motion.source.PoseSource` over frames in
-order, keeps each frame's landmarks, and on a few frames spread over the clip asks the
-source whether anyone else is in the picture. :meth:`Tracker.landmarks` then hands the
+order, keeps each frame's landmarks, and keeps a few frames spread over the clip to ask
+the source, once the track is done (:meth:`Tracker.finish`), whether anyone else is in
+the picture. :meth:`Tracker.landmarks` then hands the
 track to :func:`~nerveglide.motion.analysis.analyse`; :func:`joined` does the same for the
 trackers of consecutive parts of one clip (each part tracked on its own core). It is a
 plain generator: the caller drives it (and shows progress) by iterating, with no callbacks.
@@ -22,8 +23,8 @@ from nerveglide.motion.pose import Pose
 from nerveglide.motion.source import Image, PoseSource
 
 #: Frames spread over the clip are searched for a second person: one per this many
-#: seconds, at least one and at most five (each search runs the pose model once more,
-#: the first also loads a second copy of it).
+#: seconds, at least one and at most five (each search runs the pose model once or twice
+#: more, after the part's last frame).
 PEOPLE_CHECK_EVERY_S = 10.0
 
 
@@ -62,6 +63,7 @@ class Tracker:
             else set()
         )
         self._pending = 0
+        self._to_search: list[tuple[Image, Pose]] = []
         self.others_checked = 0
         self.others_found = 0
 
@@ -72,21 +74,35 @@ class Tracker:
         if index in self._check_at:
             self._pending += 1
         if self._pending and pose is not None:
+            # Kept for :meth:`finish`: a search now would need a second copy of the model
+            # (loading one costs more than a few searches), or break the track.
             self._pending -= 1
+            self._to_search.append((image, pose))
+        return Tracked(index, t, pose)
+
+    def finish(self) -> None:
+        """Search the frames kept for anyone else, now that the track is done (the
+        source may then use its tracking model for the search)."""
+        for image, pose in self._to_search:
             self.others_checked += 1
             self.others_found += 1 if self.source.others(image, pose) > 0 else 0
-        return Tracked(index, t, pose)
+        self._to_search.clear()
 
     def run(self, frames: Iterable[tuple[int, float, Image]]) -> Iterator[Tracked]:
         for index, t, image in frames:
             yield self.feed(index, t, image)
+        self.finish()
 
     def landmarks(self) -> Landmarks:
+        self.finish()
         return joined([self])
 
 
 def joined(trackers: Sequence[Tracker]) -> Landmarks:
-    """One track from the trackers of consecutive parts of a clip, in order."""
+    """One track from the trackers of consecutive parts of a clip, in order (the frames
+    kept searched for others: :meth:`Tracker.finish`)."""
+    for tracker in trackers:
+        tracker.finish()
     first = trackers[0]
     return Landmarks.from_poses(
         [t for tracker in trackers for t in tracker._times],

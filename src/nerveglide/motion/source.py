@@ -33,7 +33,8 @@ class PoseSource(Protocol):
 
     def others(self, image: Image, known: Pose) -> int:
         """How many more people than ``known`` a single-image search finds in
-        ``image`` (0 when the frame holds just that person)."""
+        ``image`` (0 when the frame holds just that person). Asked once the track is
+        done: a source may search with its tracking model."""
         ...
 
     def close(self) -> None:

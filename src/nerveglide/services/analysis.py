@@ -121,6 +121,7 @@ def track_video(
                     done[k] += 1
                     if alone:
                         report()
+                trackers[k].finish()  # on this part's thread, beside the other parts
             except BaseException as exc:  # re-raised on the calling thread
                 failures.append(exc)
                 stop.set()

@@ -117,3 +117,41 @@ def test_a_part_that_fails_stops_the_others_and_says_why(tmp_path: Path):
         track_video(cut, sources=make, parts=2)
     assert len(made) == 2
     assert all(m.closed for m in made)
+
+
+class CrowdedPose(PixelPose):
+    """A PixelPose that finds someone else in every frame it is asked about, and notes
+    when it was asked, in its calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+        self.searched: list[tuple[int, int]] = []
+
+    def detect(self, image: Image, t: float) -> Pose | None:
+        self.calls.append("detect")
+        return super().detect(image, t)
+
+    def others(self, image: Image, known: Pose) -> int:
+        self.calls.append("others")
+        self.searched.append((image.shape[0], image.shape[1]))
+        return 1
+
+
+def test_each_part_searches_for_others_after_its_last_frame():
+    made: list[CrowdedPose] = []
+
+    def make() -> CrowdedPose:
+        made.append(CrowdedPose())
+        return made[-1]
+
+    info, lm = track_video(RAISE, sources=make, parts=2)
+    assert len(made) == 2
+    for source in made:
+        # Each part searched its kept frames (whole frames), after its track was done.
+        searches = source.calls.count("others")
+        assert searches >= 1
+        assert source.calls[-searches:] == ["others"] * searches
+        assert source.searched == [(info.height, info.width)] * searches
+    assert lm.others_checked == sum(s.calls.count("others") for s in made)
+    assert lm.others_found == lm.others_checked
