@@ -94,7 +94,9 @@ def serve(
     port = port or settings.port
     # Several processes each import the app themselves (built from the same environment).
     application: FastAPI | str = (
-        create_app(settings) if workers == 1 else "nerveglide.web.app:app_from_environment"
+        create_app(settings, serving=True)
+        if workers == 1
+        else "nerveglide.web.app:app_from_environment"
     )
     processes = "" if workers == 1 else f" ({workers} processes)"
     console.print(

@@ -558,15 +558,17 @@ def warm_up() -> None:
             pdf.savefig(page)
 
 
-def warm_up_in_background() -> None:
+def warm_up_in_background() -> threading.Thread | None:
     """Import the PDF backend and embed the report's font once, in a background thread,
     so that the first report a person asks for does not wait for them (bench.reports
     shows the cost: the first PDF in a fresh process takes about 1.8 s longer). Once a
     process; a report asked for meanwhile waits for the warm-up, never longer than
-    without it."""
+    without it. The thread warming up, or None when it has already been started."""
     global _warm_up_started
     with _WARMING:
         if _warm_up_started:
-            return
+            return None
         _warm_up_started = True
-    threading.Thread(target=warm_up, name="pdf-warm-up", daemon=True).start()
+    thread = threading.Thread(target=warm_up, name="pdf-warm-up", daemon=True)
+    thread.start()
+    return thread

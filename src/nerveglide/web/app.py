@@ -43,6 +43,7 @@ from nerveglide.services.recordings import RecordingTooLarge, move_unowned_recor
 from nerveglide.store import migrate
 from nerveglide.store.db import DriverError, as_database_error, make_engine, make_session_factory
 from nerveglide.web.auth import authenticate
+from nerveglide.web.heap import freeze_when_started
 from nerveglide.web.middleware import (
     AlertClinicians,
     SameOriginWrites,
@@ -106,10 +107,15 @@ def describe_validation_errors(errors: Sequence[Any], limit: int = 5) -> str:
 def app_from_environment() -> FastAPI:
     """The app made from the environment's settings: what each process of
     ``nerveglide serve --workers N`` imports."""
-    return create_app(get_settings())
+    return create_app(get_settings(), serving=True)
 
 
-def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, library: Library | None = None, serving: bool = False
+) -> FastAPI:
+    """The app. ``serving``: the app is its process's only work (``nerveglide serve``),
+    which then, once started, sets its heap aside from the garbage collector
+    (:mod:`nerveglide.web.heap`)."""
     library = library if library is not None else default_library()
     url = settings.effective_database_url
 
@@ -128,7 +134,9 @@ def create_app(settings: Settings, *, library: Library | None = None) -> FastAPI
             item_count=len(library.items()),
             now=datetime.now(UTC),
         )
-        warm_up_in_background()
+        warming = warm_up_in_background()
+        if serving:
+            freeze_when_started(warming)
         try:
             yield
         finally:
