@@ -20,7 +20,7 @@ from nerveglide.domain.pacing import (
 )
 from nerveglide.domain.program import Leg, Program
 from nerveglide.errors import InvalidInput, NotFound
-from nerveglide.services.programs import StoredProgram
+from nerveglide.services.programs import StoredProgram, program_by_id
 from nerveglide.services.safety import ensure_session_allowed
 from nerveglide.services.uow import AbstractUnitOfWork
 from nerveglide.store.models.exercise_session import (
@@ -312,13 +312,23 @@ def _check_rep_in_plan(program: Program, view: SessionView, rep: RepRecord) -> N
 
 
 def record_repetition(
-    uow: AbstractUnitOfWork, session_id: str, program: Program, rep: RepRecord, now: datetime
+    uow: AbstractUnitOfWork,
+    session_id: str,
+    program: Program | None,
+    rep: RepRecord,
+    now: datetime,
 ) -> bool:
     """Save a completed repetition; saving the same one again changes nothing (the browser
     retries after a lost connection, perhaps through another app instance while the first
     try is still under way: the session's row is locked first, so the second try waits and
-    then finds the first one's repetition). True when it was new."""
+    then finds the first one's repetition). True when it was new. ``program``: the
+    session's program, or None to read it here (once the session is found and locked)."""
     row = _row(uow, session_id, for_update=True)
+    if program is None:
+        stored = program_by_id(uow, row.program_id)
+        if stored is None:  # pragma: no cover - a foreign key keeps it
+            raise NotFound(f"The program of session {session_id} is gone.")
+        program = stored.program
     _check_rep_in_plan(program, _view(row), rep)
     existing = uow.sessions.repetition(
         session_id, rep.exercise_id, rep.leg, rep.set_no, rep.rep_no, rep.attempt

@@ -288,12 +288,10 @@ def api_repetition(
     # A repetition is no fact the safety rules read (screening answers, ended sessions,
     # the diary, clearances): the most frequent write skips re-evaluating them.
     changes_no_safety_fact(request)
-    view = session_view(uow, session_id)
-    stored = _program_of(uow, view)
     created = record_repetition(
         uow,
         session_id,
-        stored.program,
+        None,  # the session's own, read once its row is locked (one read of the session)
         RepRecord(
             body.exercise_id,
             body.leg,
