@@ -31,9 +31,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import FromClause, event, select
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql import visitors
 
+from nerveglide.store.base import Base
 from nerveglide.store.models.account import AccountRow
 from nerveglide.store.models.owned import PatientOwned
 
@@ -92,8 +94,36 @@ def scope_of(session: Session) -> Scope:
     return value
 
 
+_owned: tuple[int, frozenset[FromClause]] = (0, frozenset())
+
+
+def _owned_tables() -> frozenset[FromClause]:
+    """The tables of every mapped :class:`PatientOwned` class (worked out again when
+    more classes have been mapped since)."""
+    global _owned
+    mappers = Base.registry.mappers
+    if _owned[0] != len(mappers):
+        tables = frozenset(
+            table
+            for mapper in mappers
+            if issubclass(mapper.class_, PatientOwned)
+            for table in mapper.tables
+        )
+        _owned = (len(mappers), tables)
+    return _owned[1]
+
+
 def _touches_owned(state: ORMExecuteState) -> bool:
-    return any(issubclass(mapper.class_, PatientOwned) for mapper in state.all_mappers)
+    """Whether the statement reads or writes a clinical table anywhere: among its
+    entities, or only inside a subquery (a select from a subquery names no entity of its
+    own, so its tables are looked for in the whole statement)."""
+    if any(issubclass(mapper.class_, PatientOwned) for mapper in state.all_mappers):
+        return True
+    statement = state.statement
+    if not isinstance(statement, visitors.ExternallyTraversible):  # pragma: no cover
+        return False
+    owned = _owned_tables()
+    return any(element in owned for element in visitors.iterate(statement))
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -72,3 +72,22 @@ def test_an_unscoped_unit_of_work_refuses_clinical_tables(session_factory: Sessi
         uow.diary.add(row)
         with pytest.raises(UnscopedClinicalAccess, match="another patient"):
             uow.flush()
+
+
+def test_a_select_from_a_subquery_is_filtered_and_guarded(session_factory: SessionFactory):
+    """A statement whose clinical table sits only inside a subquery (its outermost FROM
+    names no entity) gets the same filter inside the subquery, and the same refusal
+    without a scope."""
+    a, b = _patient(session_factory, "a@example.org"), _patient(session_factory, "b@example.org")
+    for patient, leg in ((a, 3), (b, 8)):
+        with SqlAlchemyUnitOfWork(session_factory, patient_id=patient) as uow:
+            uow.diary.add(_diary(leg))
+            uow.commit()
+    inner = select(DiaryEntryRow.patient_id, DiaryEntryRow.leg_pain).subquery()
+    outer = select(inner.c.patient_id, inner.c.leg_pain).order_by(inner.c.patient_id)
+    with SqlAlchemyUnitOfWork(session_factory, patient_id=a) as uow:
+        assert uow.session.execute(outer).all() == [(a, 3)]
+    with SqlAlchemyUnitOfWork(session_factory, system=True) as uow:
+        assert uow.session.execute(outer).all() == [(a, 3), (b, 8)]
+    with SqlAlchemyUnitOfWork(session_factory) as uow, pytest.raises(UnscopedClinicalAccess):
+        uow.session.execute(outer).all()
