@@ -19,10 +19,6 @@ proxy's own cost is not in the figures). Every user waits for each answer before
 the next request (a closed loop), so the throughput is what the instances sustain with
 that many users.
 
-The client shares the cores with the instances and PostgreSQL, so it must cost little:
-the timed requests go through aiohttp (its C parser: about 0.2 ms of the client's CPU a
-request here, against 0.8 ms for httpx, which still logs each user in).
-
 Prints, per configuration: the write mix's throughput (requests answered per second),
 p50/p95/p99 and errors per request type, the share of a core this client and each instance
 used during the mix (all on the same cores: a client near 100 % is the limit itself);
@@ -56,7 +52,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import httpx2
 from sqlalchemy import text
 
@@ -118,27 +113,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q / 100 * len(ordered)) - 1))]
 
 
-@dataclass(frozen=True)
-class Answer:
-    """A timed request's answer, read whole."""
-
-    status_code: int
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode(errors="replace")
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
 @dataclass
 class Stats:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
-    def timed(self, kind: str, started: float, response: Answer | None) -> None:
+    def timed(self, kind: str, started: float, response: httpx2.Response | None) -> None:
         if response is not None and response.status_code < 400:
             self.latencies[kind].append((time.perf_counter() - started) * 1000)
         else:
@@ -256,43 +236,24 @@ async def log_in(client: httpx2.AsyncClient, bases: Bases, email: str) -> None:
     client.headers["X-CSRF-Token"] = me.json()["csrf_token"]
 
 
-def timed_client(logged_in: httpx2.AsyncClient) -> aiohttp.ClientSession:
-    """A client for the timed requests, with the login (cookie and CSRF token) of
-    ``logged_in``; it keeps its connections open, as httpx does."""
-    cookie = "; ".join(f"{c.name}={c.value}" for c in logged_in.cookies.jar)
-    headers = {"Cookie": cookie, "X-CSRF-Token": logged_in.headers["X-CSRF-Token"]}
-    return aiohttp.ClientSession(
-        headers=headers,
-        cookie_jar=aiohttp.DummyCookieJar(),
-        timeout=aiohttp.ClientTimeout(total=30),
-    )
-
-
 async def call(
-    client: aiohttp.ClientSession,
-    stats: Stats,
-    kind: str,
-    method: str,
-    url: str,
-    body: Any = None,
-) -> Answer | None:
+    client: httpx2.AsyncClient, stats: Stats, kind: str, method: str, url: str, body: Any = None
+) -> httpx2.Response | None:
     started = time.perf_counter()
     try:
-        async with client.request(method, url, json=body, allow_redirects=False) as response:
-            answer = Answer(response.status, await response.read())
-    except (aiohttp.ClientError, TimeoutError):
+        response = await client.request(method, url, json=body)
+    except httpx2.HTTPError:
         stats.timed(kind, started, None)
         return None
-    stats.timed(kind, started, answer)
-    return answer
+    stats.timed(kind, started, response)
+    return response
 
 
 async def patient(bases: Bases, email: str, stats: Stats, until: float, reps: int) -> None:
-    async with httpx2.AsyncClient(timeout=30, follow_redirects=False) as setup:
-        await log_in(setup, bases, email)
-        rules = (await setup.get(bases.next() + "/api/safety/rules")).json()
+    async with httpx2.AsyncClient(timeout=30, follow_redirects=False) as client:
+        await log_in(client, bases, email)
+        rules = (await client.get(bases.next() + "/api/safety/rules")).json()
         answers = {q["id"]: "no" for q in rules["questions"]}
-    async with timed_client(setup) as client:
         await call(client, stats, "screening", "POST", bases.next() + "/api/screening",
                    {"answers": answers})  # fmt: skip
         while time.perf_counter() < until:
@@ -325,9 +286,8 @@ async def patient(bases: Bases, email: str, stats: Stats, until: float, reps: in
 
 
 async def clinician(bases: Bases, email: str, stats: Stats, until: float) -> None:
-    async with httpx2.AsyncClient(timeout=30, follow_redirects=False) as setup:
-        await log_in(setup, bases, email)
-    async with timed_client(setup) as client:
+    async with httpx2.AsyncClient(timeout=30, follow_redirects=False) as client:
+        await log_in(client, bases, email)
         while time.perf_counter() < until:
             await call(client, stats, "dashboard", "GET", bases.next() + "/clinician")
 
@@ -449,12 +409,11 @@ async def dashboard_alone(bases: list[str], email: str, count: int) -> list[floa
     stats = Stats()
     # Alone: the requests of the mix still under way end first.
     await asyncio.sleep(SETTLE_S)
-    b = Bases(bases)
-    async with httpx2.AsyncClient(timeout=30, follow_redirects=False) as setup:
-        await log_in(setup, b, email)
-    async with timed_client(setup) as client:
+    async with httpx2.AsyncClient(timeout=30, follow_redirects=False) as client:
+        b = Bases(bases)
+        await log_in(client, b, email)
         for _ in bases:  # each instance has served the page once (first-use costs)
-            await call(client, Stats(), "warm-up", "GET", b.next() + "/clinician")
+            await client.get(b.next() + "/clinician")
         for _ in range(count):
             await call(client, stats, "dashboard", "GET", b.next() + "/clinician")
     return stats.latencies["dashboard"]
