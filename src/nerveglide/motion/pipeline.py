@@ -94,7 +94,6 @@ class Tracker:
         self.finish()
 
     def landmarks(self) -> Landmarks:
-        self.finish()
         return joined([self])
 
 
