@@ -38,6 +38,9 @@
                                ``X-Forwarded-For`` and ``X-Forwarded-Proto`` are believed
                                (none by default; ``127.0.0.1`` behind a local nginx)
 ``NERVEGLIDE_LOG_FORMAT``      ``json`` (one object a line, default) or ``text``
+``NERVEGLIDE_DB_POOL_SIZE``    PostgreSQL: connections each process keeps open (``20``)
+``NERVEGLIDE_DB_MAX_OVERFLOW`` PostgreSQL: more it may open at a peak, closed when done
+                               (``10``); each instance may hold the sum of both
 =============================  ====================================================
 
 Secrets can also come from a file, as Docker and systemd hand them over:
@@ -193,6 +196,11 @@ class Settings(BaseSettings):
     trusted_proxies: str = ""
     #: The logs' format: one JSON object a line, or text for a person at a terminal.
     log_format: Literal["json", "text"] = "json"
+    #: PostgreSQL: the connections an app process keeps open, and how many more it may
+    #: open at a peak (closed again when returned). Keep (pool + overflow) x instances
+    #: (+ the worker's) under the server's ``max_connections`` (100 by default).
+    db_pool_size: int = Field(default=20, ge=1, le=1000)
+    db_max_overflow: int = Field(default=10, ge=0, le=1000)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -55,7 +55,9 @@ def worker(
         mailer = SmtpMailer.from_settings(settings)
         url = settings.effective_database_url
         migrate.require_head(url)
-        engine = make_engine(url)
+        engine = make_engine(
+            url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
     except NerveglideError as exc:
         raise fail(exc.message) from None
     configure_logging(settings.log_format)

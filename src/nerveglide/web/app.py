@@ -122,7 +122,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate.require_head(url)
-        engine = make_engine(url)
+        engine = make_engine(
+            url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        )
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         # Videos kept before accounts go into their patient's folder.

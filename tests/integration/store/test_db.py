@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from nerveglide.errors import ConfigurationError
 from nerveglide.store.db import make_engine
@@ -119,3 +120,78 @@ def test_sqlite_a_write_waits_for_the_lock_and_rollback_undoes_it(tmp_path: Path
             assert connection.execute(text("SELECT x FROM t")).scalars().all() == [1]
     finally:
         engine.dispose()
+
+
+def _backends(url: str) -> int:
+    """How many connections the server holds to ``url``'s database (ours excluded)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    name = make_url(url).database
+    probe = create_engine(make_url(url).set(drivername="postgresql+psycopg"), poolclass=NullPool)
+    try:
+        with probe.connect() as connection:
+            return int(
+                connection.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = :name AND pid <> pg_backend_pid()"
+                    ),
+                    {"name": name},
+                ).scalar_one()
+            )
+    finally:
+        probe.dispose()
+
+
+def _hold_at_once(engine: Engine, count: int) -> None:
+    """Check out ``count`` connections at the same time, then give them all back."""
+    held = [engine.connect() for _ in range(count)]
+    for connection in held:
+        connection.execute(text("SELECT 1"))
+    for connection in held:
+        connection.close()
+
+
+def test_postgresql_keeps_the_connections_a_busy_instance_uses(postgres_database_url: str):
+    # Sixteen requests at once (bench.load's users) get connections that stay open for the
+    # next ones: a connection closed on return is a server process started and ended again
+    # for the next request (SQLAlchemy's default kept 5, and closed the rest).
+    engine = make_engine(postgres_database_url)
+    try:
+        _hold_at_once(engine, 16)
+        assert _backends(postgres_database_url) == 16
+    finally:
+        engine.dispose()
+    # What is opened beyond the pool at a peak is closed again; no more than both opens.
+    engine = make_engine(postgres_database_url, pool_size=3, max_overflow=4)
+    held: list[Connection] = []
+    try:
+        _hold_at_once(engine, 7)
+        assert _backends(postgres_database_url) == 3
+        engine.pool._timeout = 0.2  # type: ignore[attr-defined]  # not the 10 s for the 8th
+        held.extend(engine.connect() for _ in range(7))
+        with pytest.raises(PoolTimeoutError, match="limit of size 3 overflow 4"):
+            engine.connect()
+    finally:
+        for connection in held:
+            connection.close()
+        engine.dispose()
+
+
+def test_the_app_sizes_its_pool_from_the_settings(postgres_database_url: str, tmp_path: Path):
+    from fastapi.testclient import TestClient
+
+    from nerveglide.config import get_settings
+    from nerveglide.store.migrate import upgrade
+    from nerveglide.web.app import create_app
+
+    upgrade(postgres_database_url)
+    settings = get_settings(
+        data_dir=tmp_path, env="test", database_url=postgres_database_url,
+        db_pool_size=7, db_max_overflow=2,
+    )  # fmt: skip
+    with TestClient(create_app(settings)) as client:
+        engine = client.app.state.engine  # type: ignore[attr-defined]
+        assert (engine.pool.size(), engine.pool._max_overflow) == (7, 2)
