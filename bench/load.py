@@ -473,9 +473,9 @@ def report(result: Result) -> None:
             print(f"      e.g. {detail}")
     shares = ", ".join(f"{name} {share:.0%}" for name, share in result.cpu.items())
     print(f"  CPU during the mix, of one core: {shares}")
-    # The processes' own times don't add up to the machine's: this virtual machine shows
-    # busy time no process is charged with (about 0.2 of a core beside one busy process,
-    # more with many processes waking each other), and it leaves the instances less.
+    # What the processes above are not charged with: the kernel's own work, and processes
+    # that ended during the mix (a PostgreSQL connection opened and closed again costs a
+    # server process that shows only here: 20-45 % of a core before the pools kept theirs).
     print(
         f"  the machine's {os.cpu_count()} cores were busy {result.machine:.0%} of the time "
         f"(the processes above: {sum(result.cpu.values()) / (os.cpu_count() or 1):.0%})"
