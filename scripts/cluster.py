@@ -130,8 +130,19 @@ def cmdline(pid: int) -> list[str]:
     return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
 
 
+def started_at(pid: int) -> str | None:
+    """When the process ``pid`` started, as this boot's id and its start time in clock
+    ticks: what tells it from a later process given the same pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"
+    except (OSError, IndexError):
+        return None
+
+
 def runs(entry: dict[str, Any] | None) -> bool:
-    """Is the process of a state entry alive and still running the command it started?"""
+    """Is the process of a state entry alive, and the one that was started?"""
     if not entry or not entry.get("pid"):
         return False
     if not Path(f"/proc/{entry['pid']}").exists():
@@ -142,7 +153,11 @@ def runs(entry: dict[str, Any] | None) -> bool:
             return False
     except (OSError, IndexError):
         return False
-    # nginx rewrites its title to "nginx: master process ARGV...": compare the words.
+    if entry.get("started"):
+        # Not its command line: nginx rewrites its own ("nginx: master process ...") as it
+        # starts, and one read in the middle of that took a starting nginx for gone.
+        return started_at(int(entry["pid"])) == str(entry["started"])
+    # A state file from before start times were kept.
     return " ".join(entry["argv"]) in " ".join(cmdline(int(entry["pid"])))
 
 
@@ -159,7 +174,7 @@ def spawn(argv: list[str], log: Path, env: dict[str, str]) -> dict[str, Any]:
             cwd=REPO,
             start_new_session=True,
         )
-    return {"pid": process.pid, "argv": argv, "log": str(log)}
+    return {"pid": process.pid, "argv": argv, "log": str(log), "started": started_at(process.pid)}
 
 
 def end(name: str, entry: dict[str, Any] | None) -> None:
