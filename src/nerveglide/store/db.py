@@ -67,7 +67,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from nerveglide.config import normalize_database_url
+from nerveglide.config import DB_MAX_OVERFLOW, DB_POOL_SIZE, normalize_database_url
 from nerveglide.errors import (
     ConfigurationError,
     DatabaseError,
@@ -119,13 +119,6 @@ DriverError = SQLAlchemyError
 CONNECT_TIMEOUT_S = 5
 #: Seconds a request waits for a free connection of the pool before giving up.
 POOL_TIMEOUT_S = 10
-#: PostgreSQL connections an engine keeps open, and how many more it opens at a peak
-#: (settings ``db_pool_size`` and ``db_max_overflow``). Opening one costs the server a
-#: new process and the app a login; SQLAlchemy's own default (5 kept) had the app open
-#: and close about 20 a second under 16 users' load, a fifth of a core spent outside
-#: every request.
-PG_POOL_SIZE = 20
-PG_MAX_OVERFLOW = 10
 
 #: Milliseconds a PostgreSQL statement waits for a lock (SQLite: busy_timeout).
 LOCK_TIMEOUT_MS = 5000
@@ -301,8 +294,8 @@ def make_engine(
     url: str,
     *,
     echo: bool = False,
-    pool_size: int = PG_POOL_SIZE,
-    max_overflow: int = PG_MAX_OVERFLOW,
+    pool_size: int = DB_POOL_SIZE,
+    max_overflow: int = DB_MAX_OVERFLOW,
 ) -> Engine:
     """An engine for a ``sqlite://`` or ``postgresql[+psycopg]://`` URL.
 
