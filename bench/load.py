@@ -374,11 +374,6 @@ def prepare(url: str, args: argparse.Namespace) -> tuple[list[str], str]:
     try:
         now = datetime.now(UTC)
         clinic = seed_clinic(engine, patients=args.patients, days=28, now=now)
-        if engine.dialect.name == "postgresql":
-            # A live database has its planner statistics (autovacuum keeps them); one
-            # just bulk-loaded has none until autovacuum comes round.
-            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.execute(text("ANALYZE"))
         factory = make_session_factory(engine)
         actor = Actor(clinic.clinician_id, "clinician", "127.0.0.1")
         dashboard_page(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Table, insert, select
+from sqlalchemy import Engine, Table, insert, select, text
 
 from nerveglide.content.loader import default_library, load_questionnaires
 from nerveglide.domain.scoring import score
@@ -224,6 +224,11 @@ def seed_clinic(
     _insert(engine, DiaryEntryRow, diary)
     _insert(engine, QuestionnaireResponseRow, responses)
     _insert(engine, AlertRow, alerts)
+    if engine.dialect.name == "postgresql":
+        # A live database has its planner statistics (autovacuum keeps them); one just
+        # bulk-loaded has none until autovacuum comes round, and plans as if empty.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("ANALYZE"))
     return Clinic(
         clinician_id=clinician_id,
         clinician_email=clinician_email,
