@@ -208,9 +208,12 @@ class Cluster:
     # -- logs ------------------------------------------------------------------------------
 
     def log_lines(self, name: str) -> list[dict[str, Any]]:
-        """The JSON lines of a process's log (``nginx-access`` for nginx's access log)."""
+        """The JSON lines of a process's log (``nginx-access`` for nginx's access log)
+        written so far: a last line without its newline is still being written (nginx
+        writes its access line after the response has gone: CI read one half-written)."""
         lines = []
-        for raw in (self.run / "logs" / f"{name}.log").read_text().splitlines():
+        *whole, _partial = (self.run / "logs" / f"{name}.log").read_text().split("\n")
+        for raw in whole:
             if raw.startswith("{"):
                 lines.append(json.loads(raw))
         return lines

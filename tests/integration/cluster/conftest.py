@@ -46,8 +46,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def _failures(cluster: Cluster) -> str:
     found = []
     for log in sorted((cluster.run / "logs").glob("*.log")):
-        for raw in log.read_text(errors="replace").splitlines():
-            line = json.loads(raw) if raw.startswith("{") else {}
+        for line in cluster.log_lines(log.stem):
             if line.get("level") in ("error", "critical") or "traceback" in line:
                 found.append(f"--- {log.name}: {line.get('message')} {line.get('path')}")
                 found.append(str(line.get("traceback", "")))
