@@ -215,6 +215,7 @@
     if (player.state !== "running") return;
     player.state = "paused";
     player.pausedAt = clock();
+    draw();  // the countdown shows the paused time now, not at the next frame
     ui.live.textContent = "Paused.";
     setButtons();
   }
@@ -300,7 +301,7 @@
   }
 
   var CIRCUMFERENCE = 100;
-  function render() {
+  function draw() {
     if (player.state === "running" || player.state === "paused") {
       tick();
       if (player.state === "running" || player.state === "paused") {
@@ -315,6 +316,9 @@
         showFigure(step, fraction);
       }
     }
+  }
+  function render() {
+    draw();
     window.requestAnimationFrame(render);
   }
   // rAF stops in a hidden tab; the interval keeps repetitions counted and saved there.
