@@ -1,4 +1,5 @@
-"""Engines: SQLite's pragmas on every connection, its directory made, schemes checked."""
+"""Engines: SQLite's pragmas on every connection, its directory made, schemes checked;
+PostgreSQL's pool keeps what a busy instance uses."""
 
 from __future__ import annotations
 
