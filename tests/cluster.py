@@ -212,7 +212,8 @@ class Cluster:
         written so far: a last line without its newline is still being written (nginx
         writes its access line after the response has gone: CI read one half-written)."""
         lines = []
-        *whole, _partial = (self.run / "logs" / f"{name}.log").read_text().split("\n")
+        text = (self.run / "logs" / f"{name}.log").read_text(errors="replace")
+        *whole, _partial = text.split("\n")
         for raw in whole:
             if raw.startswith("{"):
                 lines.append(json.loads(raw))
